@@ -1,0 +1,22 @@
+"""The `i2i` command line.
+
+Commands import TensorFlow inside their bodies, never at module level, so `i2i --help`
+and `i2i --version` answer instantly.
+"""
+
+from __future__ import annotations
+
+import click
+
+from i2i import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="i2i")
+def cli():
+    """i2i: GAN image-to-image translation and super-resolution (Keras 3)."""
+
+
+def main():
+    """Console-script entry point."""
+    cli()

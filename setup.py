@@ -1,0 +1,35 @@
+"""Package metadata for i2i (see pyproject.toml for the build system and tool config)."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "i2i" / "__init__.py").read_text()).group(1)
+
+setup(
+    name="i2i",
+    version=VERSION,
+    description="GAN image-to-image translation and super-resolution with Keras 3",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["i2i", "i2i.*"]),
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.5",
+        # OpenCV 5 refuses truncated JPEGs instead of returning them grey-filled.
+        "opencv-python-headless>=5.0",
+        # Header probing (size guard, EXIF orientation) without decoding.
+        "pillow>=10",
+        "albumentations>=1.4",
+        "click>=8.1",
+        "tqdm>=4.60",
+        "numpy>=1.24",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "scikit-image>=0.22", "ruff>=0.5"],
+    },
+    entry_points={"console_scripts": ["i2i = i2i.cli:main"]},
+)
