@@ -1,0 +1,1 @@
+"""tf.data pipelines and dataset builders (paired, unpaired, super-resolution)."""

@@ -1,0 +1,30 @@
+"""Shared test set-up: quiet TensorFlow, the Keras backend, and real photos.
+
+Area-specific fixtures live in the test modules (or a `tests/<area>_helpers.py`), not here.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+PHOTO_NAMES = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "camera")
+
+
+def real_photo(name: str) -> np.ndarray:
+    """A real photo bundled with scikit-image, as `(H, W, 3)` uint8 RGB."""
+    from skimage import data
+
+    image = getattr(data, name)()
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+@pytest.fixture(scope="session")
+def photos() -> dict[str, np.ndarray]:
+    """scikit-image's real photos by name, `(H, W, 3)` uint8 RGB."""
+    return {name: real_photo(name) for name in PHOTO_NAMES}
