@@ -27,6 +27,10 @@ setup(
         "click>=8.1",
         "tqdm>=4.60",
         "numpy>=1.24",
+        # Frechet distance (sqrtm) for FID.
+        "scipy>=1.10",
+        # Loss curves in `i2i report` (Agg backend, no display needed).
+        "matplotlib>=3.7",
     ],
     extras_require={
         "test": ["pytest>=8", "scikit-image>=0.22", "ruff>=0.5"],
