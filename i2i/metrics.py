@@ -1,5 +1,7 @@
 """Image quality metrics: PSNR and SSIM (BasicSR / MATLAB protocol), FID and KID.
 
+## PSNR and SSIM
+
 PSNR and SSIM follow the protocol super-resolution papers report (BasicSR's
 `calculate_psnr` / `calculate_ssim`, themselves a port of the MATLAB evaluation scripts),
 so numbers are comparable with published tables:
@@ -34,13 +36,47 @@ print(metrics.psnr(sr, hr, crop_border=4, y_channel=True))
 print(metrics.ssim(sr, hr, crop_border=4, y_channel=True))
 ```
 
+## FID and KID
+
+Distribution metrics for translation without paired ground truth, on the 2048-d average
+pool features of InceptionV3 (`keras.applications.InceptionV3(include_top=False,
+pooling="avg")`), images resized to 299x299 (bilinear) and scaled to [-1, 1].
+The weights are never downloaded: `inception_feature_model(weights)` takes a local file,
+or finds Keras' own cached copy (`~/.keras/models/` or `$KERAS_HOME/models/`,
+`inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`), and otherwise raises
+`MissingWeightsError` naming the file it expected. Any `keras.Model` mapping
+`(N, S, S, 3)` images in [-1, 1] to `(N, D)` features can stand in for InceptionV3.
+
+- `frechet_distance` / `fid`: Heusel et al.'s Frechet distance between Gaussians fitted to
+  two feature sets (as pytorch-fid computes it, `scipy.linalg.sqrtm`);
+- `kid`: Binkowski et al.'s unbiased MMD^2 estimator with the cubic polynomial kernel
+  `k(x, y) = (x.y / d + 1)^3`, averaged over random subsets (mean and standard deviation);
+  unbiased, so it can be slightly negative when both sets come from one distribution.
+FID is biased upwards for small sets (compare numbers only at equal set sizes); KID is
+not, which makes it the better choice for the few hundred images of a test split.
+
+```python
+model = metrics.inception_feature_model("weights/inception_notop.h5")
+real = metrics.image_features(real_images, model)
+fake = metrics.image_features(fake_images, model)
+print(metrics.fid(real, fake), metrics.kid(real, fake))
+```
+
 Reference:
+    Heusel et al. "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
+    Equilibrium", NeurIPS 2017 (FID).
+    Binkowski et al. "Demystifying MMD GANs", ICLR 2018 (KID).
     Wang, Bovik, Sheikh, Simoncelli. "Image quality assessment: from error visibility to
     structural similarity", IEEE TIP 2004.
     Wang et al. BasicSR, https://github.com/XPixelGroup/BasicSR (basicsr/metrics).
 """
 
 from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +85,17 @@ _Y_WEIGHTS = np.array([65.481, 128.553, 24.966], np.float64)
 _INTEGER_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 _SSIM_WINDOW_SIZE = 11
 _SSIM_SIGMA = 1.5
+
+INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+INCEPTION_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+    + INCEPTION_WEIGHTS_FILE
+)
+INCEPTION_SIZE = 299
+
+
+class MissingWeightsError(FileNotFoundError):
+    """Feature-extractor weights are not on this machine; the message names the file."""
 
 
 def mod_crop(image, scale: int) -> np.ndarray:
@@ -175,3 +222,200 @@ def _prepare(pred, target, crop_border, y_channel, value_range):
     if y_channel and pred.shape[2] == 3:
         return to_y(pred, max_value)[:, :, None], to_y(target, max_value)[:, :, None], max_value
     return pred.astype(np.float64), target.astype(np.float64), max_value
+
+
+# --------------------------------------------------------------------------- FID / KID
+
+
+def keras_cache_weights_path() -> Path:
+    """Where Keras keeps a downloaded InceptionV3 no-top weights file."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "models" / INCEPTION_WEIGHTS_FILE
+
+
+def find_inception_weights(path=None) -> Path:
+    """The InceptionV3 weights file to use: `path`, else the Keras cache.
+
+    Raises:
+        MissingWeightsError: the file is not there; nothing is downloaded.
+    """
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise MissingWeightsError(f"{path}: InceptionV3 weights file not found")
+        return path
+    cached = keras_cache_weights_path()
+    if cached.is_file():
+        return cached
+    raise MissingWeightsError(
+        f"InceptionV3 weights for FID/KID not found: expected {cached} (the Keras cache) "
+        f"or a file passed with --inception-weights PATH; i2i downloads nothing, copy "
+        f"{INCEPTION_WEIGHTS_FILE} there from {INCEPTION_WEIGHTS_URL}"
+    )
+
+
+def inception_feature_model(weights=None):
+    """InceptionV3 without its top, average-pooled: `(N, 299, 299, 3)` in [-1, 1] -> (N, 2048).
+
+    Args:
+        weights: path of the no-top ImageNet weights (`.h5`); `None` looks in the Keras
+            cache (see `find_inception_weights`).
+
+    Returns:
+        A `keras.Model`.
+
+    Raises:
+        MissingWeightsError: no weights file; ValueError: the file does not fit the model.
+    """
+    path = find_inception_weights(weights)
+    import keras
+
+    model = keras.applications.InceptionV3(
+        include_top=False,
+        weights=None,
+        pooling="avg",
+        input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
+    )
+    # A file for another model makes Keras warn once per layer before it fails; the
+    # warnings are only worth showing if loading succeeds.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(str(path))
+        except Exception as error:  # Keras raises several types for a file that does not fit
+            raise ValueError(
+                f"{path}: not InceptionV3 no-top weights ({type(error).__name__}: {error})"
+            ) from None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return model
+
+
+def image_features(images: Iterable, feature_model, batch_size: int = 16) -> np.ndarray:
+    """Features of images for FID/KID.
+
+    Each image is resized (bilinear, no antialiasing, as the reference FID code does) to
+    the model's input size (299x299 when the model accepts any size), scaled to [-1, 1]
+    (Inception's preprocessing) and run through `feature_model` in batches.
+
+    Args:
+        images: `(H, W, 3)` (or gray `(H, W)`) `uint8`/`uint16` arrays, any sizes.
+        feature_model: a `keras.Model` such as `inception_feature_model()`, or any model
+            mapping `(N, S, S, 3)` in [-1, 1] to `(N, D)`.
+        batch_size: images per forward pass.
+
+    Returns:
+        `(N, D)` float64 features.
+    """
+    import cv2
+
+    from i2i.data.decode import as_rgb
+    from i2i.imageio import to_float
+
+    height, width = tuple(feature_model.input_shape[1:3])
+    if height is None or width is None:
+        height = width = INCEPTION_SIZE
+    features, batch = [], []
+
+    def flush():
+        output = feature_model(np.stack(batch), training=False)
+        features.append(np.asarray(output, np.float64).reshape(len(batch), -1))
+        batch.clear()
+
+    for image in images:
+        x = to_float(as_rgb(np.asarray(image)), (-1.0, 1.0))
+        batch.append(cv2.resize(x, (width, height), interpolation=cv2.INTER_LINEAR))
+        if len(batch) == batch_size:
+            flush()
+    if batch:
+        flush()
+    if not features:
+        raise ValueError("no images to compute features of")
+    return np.concatenate(features)
+
+
+def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance (unbiased, N - 1) of `(N, D)` features, float64."""
+    features = np.asarray(features, np.float64)
+    if features.ndim != 2 or len(features) < 2:
+        raise ValueError(f"need at least 2 feature vectors (N, D), got shape {features.shape}")
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
+    """Frechet distance between N(mu1, sigma1) and N(mu2, sigma2).
+
+    `|mu1 - mu2|^2 + tr(sigma1 + sigma2 - 2 sqrt(sigma1 sigma2))`, computed as
+    pytorch-fid does (an `eps` ridge if the square root is not finite; a negligible
+    imaginary part from round-off is dropped).
+
+    Raises:
+        ValueError: the square root has a significant imaginary part (far too few samples
+            for the feature dimension).
+    """
+    from scipy import linalg
+
+    mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
+    sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
+    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
+        raise ValueError(f"feature dimensions differ: {mu1.shape} vs {mu2.shape}")
+    covmean = linalg.sqrtm(sigma1 @ sigma2)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(sigma1.shape[0]) * eps
+        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            largest = np.max(np.abs(covmean.imag))
+            raise ValueError(
+                f"FID: the covariance square root is complex (imaginary part {largest:.3g}); "
+                "use more images"
+            )
+        covmean = covmean.real
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+
+
+def fid(features_a, features_b) -> float:
+    """Frechet Inception Distance between two `(N, D)` feature sets (any N >= 2 each)."""
+    return frechet_distance(*feature_statistics(features_a), *feature_statistics(features_b))
+
+
+def kid(
+    features_a, features_b, num_subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """Kernel Inception Distance: unbiased MMD^2 with a cubic polynomial kernel.
+
+    Each of `num_subsets` rounds draws `m = min(subset_size, N_a, N_b)` vectors from each
+    set without replacement and computes
+
+        MMD^2 = sum_{i!=j} k(a_i, a_j) / (m(m-1)) + sum_{i!=j} k(b_i, b_j) / (m(m-1))
+                - 2 sum_{i,j} k(a_i, b_j) / m^2,     k(x, y) = (x.y / d + 1)^3
+
+    Args:
+        features_a, features_b: `(N, D)` feature sets, at least 2 vectors each.
+        num_subsets: number of random subsets averaged.
+        subset_size: vectors per subset (capped by the set sizes).
+        seed: seed of the subset draws (the result is deterministic).
+
+    Returns:
+        `(mean, std)` of MMD^2 over the subsets.
+    """
+    a = np.asarray(features_a, np.float64)
+    b = np.asarray(features_b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"KID needs (N, D) features of one D, got {a.shape} and {b.shape}")
+    m = min(subset_size, len(a), len(b))
+    if m < 2:
+        raise ValueError(f"KID needs at least 2 feature vectors per set, got {len(a)}, {len(b)}")
+    dims = a.shape[1]
+    rng = np.random.default_rng(seed)
+    values = np.empty(num_subsets)
+    for index in range(num_subsets):
+        x = a[rng.choice(len(a), m, replace=False)]
+        y = b[rng.choice(len(b), m, replace=False)]
+        k_xx = (x @ x.T / dims + 1.0) ** 3
+        k_yy = (y @ y.T / dims + 1.0) ** 3
+        k_xy = (x @ y.T / dims + 1.0) ** 3
+        within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+        values[index] = within - 2.0 * k_xy.sum() / (m * m)
+    return float(values.mean()), float(values.std())
