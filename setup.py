@@ -18,6 +18,8 @@ setup(
     packages=find_packages(include=["i2i", "i2i.*"]),
     install_requires=[
         "tensorflow>=2.16",
+        # TensorFlow no longer pulls it in; the training runner writes TensorBoard logs.
+        "tensorboard>=2.16",
         "keras>=3.5",
         # OpenCV 5 refuses truncated JPEGs instead of returning them grey-filled.
         "opencv-python-headless>=5.0",

@@ -9,12 +9,16 @@ from __future__ import annotations
 import click
 
 from i2i import __version__
+from i2i.commands.train import train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="i2i")
 def cli():
     """i2i: GAN image-to-image translation and super-resolution (Keras 3)."""
+
+
+cli.add_command(train)
 
 
 def main():

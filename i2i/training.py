@@ -1,0 +1,528 @@
+"""The training runner behind every `i2i train ...` command.
+
+One function, `run(task, cfg)`, takes a *task* (what to train: model, data, card) and a
+`i2i.config.Config` (how: epochs, precision, XLA, strategy, run directory) and does the
+rest the same way for every model:
+
+1. resolves the precision policy (`auto` = mixed_float16 iff a GPU is visible; logged),
+   seeds every random generator, optionally enables op determinism;
+2. builds the `tf.distribute` strategy (`default`, `mirrored`, `multiworker` from
+   TF_CONFIG) and builds + compiles the model inside its scope, with `jit_compile`
+   pinned from the config;
+3. creates the run directory (see CONTRACTS.md) and writes `config.json`;
+4. with `resume=True`, restores the full training state from `checkpoints/` (all
+   networks, all optimizer slots and loss scales, step counter, RNG states) and asks the
+   task for the data positioned at the restored step;
+5. runs `model.fit` with Keras' progress bar and the callbacks: non-finite guard, the
+   task's own callbacks (validation, sample grids...), CSV log, TensorBoard and a
+   checkpoint at the end of every epoch (atomic, never with non-finite weights);
+6. saves the generator(s) as `RUN_DIR/generator.keras` + card via `i2i.zoo`.
+
+A plain compiled `keras.Model` (e.g. an SRResNet trained with an L1 loss) and a
+`i2i.gans.gan_model.GANModel` go through exactly the same path.
+
+Example — a task for a plain generator trained with a pixel loss:
+
+```python
+from dataclasses import dataclass
+
+import keras
+
+from i2i import config, training
+
+
+@dataclass(frozen=True)
+class Options:
+    lr: float = 1e-4
+
+
+class SRTask(training.TrainTask):
+    name = "srresnet"
+    options_class = Options
+
+    def build_model(self, cfg):
+        model = make_srresnet(scale=4)
+        model.compile(optimizer=keras.optimizers.Adam(cfg.model.lr), loss="mae")
+        return model
+
+    def train_dataset(self, cfg, start_step):
+        data = sr_dataset(..., batch_size=cfg.run.batch_size).repeat()
+        return training.skip_batches(data, start_step)
+
+    def card(self, cfg):
+        return {"task": "super-resolution", "scale": 4, "value_range": [0.0, 1.0],
+                "stride": 1, "architecture": {"name": "srresnet"}}
+
+
+cfg = config.Config(task="srresnet", run=config.RunOptions(out="runs/sr", steps=1000,
+                    steps_per_epoch=100), model=Options())
+result = training.run(SRTask(), cfg)            # later: training.run(..., resume=True)
+```
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from i2i import config as config_lib
+
+CHECKPOINT_DIR = "checkpoints"
+LATEST = "latest.json"
+
+
+class TrainingError(Exception):
+    """A run cannot start or continue; the message says why in one line."""
+
+
+class NonFiniteError(TrainingError):
+    """A loss or a weight became NaN/inf; raised before any checkpoint is overwritten."""
+
+
+class TrainTask:
+    """What a model supplies to the runner. Subclass it and override the hooks.
+
+    Attributes:
+        name: the task (and `i2i train` subcommand) name, stored in config.json.
+        options_class: the frozen dataclass of the model's own options (`cfg.model`).
+    """
+
+    name = "model"
+    options_class: type = config_lib.NoOptions
+
+    def build_model(self, cfg):
+        """Build and compile the model (called inside the strategy scope, under the
+        run's precision policy).
+
+        Return either a compiled plain `keras.Model` (`model.compile(optimizer, loss)`)
+        or a compiled `GANModel`. `jit_compile` is pinned by the runner afterwards.
+        """
+        raise NotImplementedError
+
+    def train_dataset(self, cfg, start_step: int):
+        """A `tf.data.Dataset` of GLOBAL batches (`cfg.run.batch_size`).
+
+        For an infinite (`.repeat()`ed) dataset `cfg.run.steps_per_epoch` or `steps` must
+        be set. `start_step` is the number of batches already trained (0 for a new run):
+        return the stream positioned there for an exact resume (`skip_batches` does it
+        by reading and dropping batches). A finite dataset restarts each epoch and can
+        ignore it (runs resume at epoch boundaries).
+        """
+        raise NotImplementedError
+
+    def validation_dataset(self, cfg):
+        """Optional dataset passed to `fit(validation_data=...)`; None for none."""
+        return None
+
+    def callbacks(self, cfg, run_dir: Path, model) -> list:
+        """Extra Keras callbacks (validation PSNR, sample grids, LR schedules...).
+
+        They run before the CSV log and the checkpoint, so values they add to `logs` in
+        `on_epoch_end` appear in log.csv and TensorBoard.
+        """
+        return []
+
+    def card(self, cfg) -> dict:
+        """The generator card (`i2i.zoo`): task, scale, value_range, stride, architecture."""
+        raise NotImplementedError
+
+    def generators(self, model) -> dict:
+        """Networks to export, by file stem: `{"generator": net}` (CycleGAN: two).
+
+        Default: a GANModel's `generator_names` attributes, else the model itself.
+        """
+        names = getattr(model, "generator_names", None)
+        if names is None:
+            return {"generator": model}
+        if len(names) == 1:
+            return {"generator": getattr(model, names[0])}
+        return {name: getattr(model, name) for name in names}
+
+
+@dataclass
+class RunResult:
+    """What `run` returns.
+
+    Attributes:
+        model: the trained model (plain Keras model or GANModel).
+        run_dir: the run directory.
+        config: the resolved `Config` written to config.json.
+        history: the `keras.callbacks.History` of this call (epochs of this call only).
+        step: the global step reached (batches trained in total).
+        exported: paths of the saved generators.
+    """
+
+    model: object
+    run_dir: Path
+    config: config_lib.Config
+    history: object
+    step: int
+    exported: list
+
+
+def log(message: str) -> None:
+    """Print one runner message (stderr, so stdout stays for results)."""
+    print(f"i2i: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- precision
+
+
+def gpu_visible() -> bool:
+    """True when TensorFlow sees at least one GPU."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def resolve_precision(name: str) -> str:
+    """The Keras dtype policy for the run option `name` (`auto` looks for a GPU)."""
+    if name not in config_lib.PRECISIONS:
+        raise TrainingError(f"unknown precision {name!r} (use {', '.join(config_lib.PRECISIONS)})")
+    if name != "auto":
+        return name
+    return "mixed_float16" if gpu_visible() else "float32"
+
+
+# --------------------------------------------------------------------------- strategy
+
+
+def make_strategy(name: str):
+    """The `tf.distribute` strategy for the run option `name`.
+
+    `multiworker` reads the cluster from the `TF_CONFIG` environment variable and must be
+    created before any other TensorFlow op runs in the process.
+    """
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        if not os.environ.get("TF_CONFIG"):
+            raise TrainingError("--strategy multiworker needs the TF_CONFIG environment variable")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise TrainingError(f"unknown strategy {name!r} (use {', '.join(config_lib.STRATEGIES)})")
+
+
+def is_chief(strategy) -> bool:
+    """True on the worker that writes the run directory (always, without multiworker)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)():
+        return True
+    task_type, task_id = resolver.task_type, resolver.task_id
+    return task_type in (None, "chief") or (task_type == "worker" and task_id == 0)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def skip_batches(dataset, start_step: int):
+    """`dataset` positioned after `start_step` batches (exact; reads what it skips)."""
+    return dataset.skip(start_step) if start_step else dataset
+
+
+# --------------------------------------------------------------------------- state
+
+
+def seed_generators(model) -> list:
+    """Every `keras.random.SeedGenerator` of `model` and its layers, in a stable order.
+
+    Their states are part of a full checkpoint: `save_weights` does not store them.
+    """
+    import keras
+
+    found, seen = [], set()
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        generators = list(getattr(layer, "_seed_generators", []))
+        generators += [
+            value for value in vars(layer).values() if isinstance(value, keras.random.SeedGenerator)
+        ]
+        for generator in generators:
+            if id(generator) not in seen:
+                seen.add(id(generator))
+                found.append(generator)
+    return found
+
+
+def model_optimizers(model) -> list:
+    """The optimizers a compiled model trains with (GANModel: both)."""
+    optimizers = getattr(model, "optimizers", None)
+    if optimizers:
+        return list(optimizers)
+    return [model.optimizer] if getattr(model, "optimizer", None) is not None else []
+
+
+def build_optimizers(model) -> None:
+    """Create optimizer slots now, so `load_weights` can restore them."""
+    if hasattr(model, "build_optimizers"):
+        model.build_optimizers()
+        return
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
+
+
+def latest_checkpoint(run_dir) -> dict | None:
+    """The `checkpoints/latest.json` record (epoch, step, dir, logs) or None."""
+    path = Path(run_dir) / CHECKPOINT_DIR / LATEST
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise TrainingError(f"{path}: unreadable checkpoint record ({error})") from None
+    if not (path.parent / record["dir"]).is_dir():
+        raise TrainingError(f"{path}: names missing checkpoint {record['dir']}")
+    return record
+
+
+def save_state(model, directory) -> None:
+    """Write the full training state of `model` into `directory` (created)."""
+    import numpy as np
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_weights(str(directory / "state.weights.h5"))
+    states = {f"seed_{i}": np.asarray(g.state.value) for i, g in enumerate(seed_generators(model))}
+    np.savez(directory / "rng.npz", **states)
+
+
+def load_state(model, directory) -> None:
+    """Restore what `save_state` wrote (the model must be built and compiled)."""
+    import numpy as np
+
+    directory = Path(directory)
+    build_optimizers(model)
+    model.load_weights(str(directory / "state.weights.h5"))
+    with np.load(directory / "rng.npz") as saved:
+        generators = seed_generators(model)
+        if len(saved.files) != len(generators):
+            raise TrainingError(
+                f"{directory}: checkpoint holds {len(saved.files)} random generator states, "
+                f"the model has {len(generators)} (was the model changed?)"
+            )
+        for i, generator in enumerate(generators):
+            generator.state.assign(saved[f"seed_{i}"])
+
+
+def nonfinite_weights(model) -> str | None:
+    """Name of the first variable of `model` holding NaN/inf, or None."""
+    import numpy as np
+
+    for variable in model.weights:
+        value = np.asarray(variable.value if hasattr(variable, "value") else variable)
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return variable.path
+    return None
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunResult:
+    """Train `task` as configured by `cfg`; see the module docstring for what happens.
+
+    Args:
+        task: a `TrainTask`.
+        cfg: the run `Config` (`cfg.model` an instance of `task.options_class`).
+        resume: continue the run in `cfg.run.out` from its latest checkpoint.
+
+    Returns:
+        A `RunResult`.
+
+    Raises:
+        TrainingError: the run directory is in the wrong state, the data does not fit the
+            options, or training produced a non-finite loss/weight (`NonFiniteError`).
+    """
+    import keras
+    import tensorflow as tf
+
+    from i2i import callbacks as callbacks_lib
+
+    run_dir = Path(cfg.run.out)
+    record = latest_checkpoint(run_dir) if resume else None
+    if resume and record is None:
+        raise TrainingError(f"{run_dir}: nothing to resume (no {CHECKPOINT_DIR}/{LATEST})")
+    if not resume and (run_dir / CHECKPOINT_DIR / LATEST).exists():
+        raise TrainingError(
+            f"{run_dir}: already holds a run; use --resume to continue it or another --out"
+        )
+
+    # A multi-worker strategy must exist before other TF ops: create it first.
+    strategy = make_strategy(cfg.run.strategy)
+    chief = is_chief(strategy)
+
+    precision = resolve_precision(cfg.run.precision)
+    why = " (auto: GPU visible)" if cfg.run.precision == "auto" and precision != "float32" else ""
+    why = why or (" (auto: no GPU)" if cfg.run.precision == "auto" else "")
+    cfg = config_lib.replace(cfg, precision=precision)
+    log(
+        f"precision {precision}{why}, jit_compile={cfg.run.jit_compile}, "
+        f"strategy {cfg.run.strategy} ({strategy.num_replicas_in_sync} replica(s))"
+    )
+
+    keras.utils.set_random_seed(cfg.run.seed)
+    if cfg.run.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+    if chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for sub in (CHECKPOINT_DIR, "samples", "tensorboard"):
+            (run_dir / sub).mkdir(exist_ok=True)
+        config_lib.write(cfg, run_dir / "config.json")
+
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        with strategy.scope():
+            model = task.build_model(cfg)
+            if not getattr(model, "compiled", False):
+                raise TrainingError(f"task {task.name!r}: build_model must return a compiled model")
+            model.jit_compile = cfg.run.jit_compile
+            start_epoch, start_step = 0, 0
+            if record is not None:
+                load_state(model, run_dir / CHECKPOINT_DIR / record["dir"])
+                start_epoch, start_step = int(record["epoch"]), int(record["step"])
+                log(
+                    f"resumed from {run_dir / CHECKPOINT_DIR / record['dir']} "
+                    f"(epoch {start_epoch}, step {start_step})"
+                )
+
+        dataset = task.train_dataset(cfg, start_step)
+        steps_per_epoch = cfg.run.epoch_steps
+        if steps_per_epoch is None and dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+            raise TrainingError(
+                "the training data repeats forever: give --steps or --set steps_per_epoch=N"
+            )
+        epochs = cfg.run.total_epochs
+        if resume:
+            _truncate_csv(run_dir / "log.csv", start_epoch, chief)
+
+        guard = callbacks_lib.NonFiniteGuard(start_step=start_step)
+        checkpoint = callbacks_lib.FullStateCheckpoint(
+            run_dir / CHECKPOINT_DIR,
+            start_step=start_step,
+            keep=cfg.run.keep_checkpoints,
+            write=chief,
+        )
+        callbacks = [guard]
+        callbacks += list(task.callbacks(cfg, run_dir, model))
+        if chief:
+            callbacks += [
+                keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume),
+                keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False),
+            ]
+        callbacks.append(checkpoint)
+
+        history = None
+        if start_epoch >= epochs:
+            log(f"nothing to train: the run already reached epoch {start_epoch} of {epochs}")
+        else:
+            try:
+                history = model.fit(
+                    dataset,
+                    epochs=epochs,
+                    initial_epoch=start_epoch,
+                    steps_per_epoch=steps_per_epoch,
+                    validation_data=task.validation_dataset(cfg),
+                    callbacks=callbacks,
+                    verbose=cfg.run.verbose,
+                    shuffle=False,  # datasets come shuffled; fit cannot shuffle them
+                )
+            except NonFiniteError:
+                raise
+            except tf.errors.OutOfRangeError as error:
+                raise TrainingError(f"the training data ran out: {error.message}") from None
+
+        exported = []
+        if chief:
+            card = dict(task.card(cfg))
+            card.setdefault("steps", checkpoint.step)
+            for stem, network in task.generators(model).items():
+                path = run_dir / f"{stem}.keras"
+                exported.append(save_float32_generator(network, path, card))
+        return RunResult(model, run_dir, cfg, history, checkpoint.step, exported)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def save_float32_generator(network, path, card: dict) -> Path:
+    """Save `network` through `i2i.zoo.save_generator`, as float32.
+
+    A generator trained under a mixed policy is rebuilt with float32 layers (same
+    weights) so inference on any device loads plain float32 math.
+    """
+    from i2i import zoo
+
+    return zoo.save_generator(float32_copy(network), path, card)
+
+
+def float32_copy(network):
+    """`network` itself when all its layers compute in float32, else a float32 clone."""
+    if all(layer.dtype_policy.name == "float32" for layer in network._flatten_layers()):
+        return network
+    model_config = _float32_policies(network.get_config())
+    with _policy("float32"):
+        clone = network.__class__.from_config(model_config)
+    clone.set_weights(network.get_weights())
+    return clone
+
+
+class _policy:
+    """Context manager setting the global Keras dtype policy for a block."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        import keras
+
+        self.previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(self.name)
+
+    def __exit__(self, *exc):
+        import keras
+
+        keras.config.set_dtype_policy(self.previous)
+
+
+def _float32_policies(value):
+    """A config tree with every mixed dtype policy replaced by float32."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "DTypePolicy":
+            name = value.get("config", {}).get("name", "")
+            if name.startswith("mixed_"):
+                return {**value, "config": {**value["config"], "name": "float32"}}
+        return {key: _float32_policies(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_float32_policies(item) for item in value]
+    if isinstance(value, str) and value.startswith("mixed_"):
+        return "float32"
+    return value
+
+
+def _truncate_csv(path: Path, start_epoch: int, chief: bool) -> None:
+    """Drop log.csv rows of epochs after the resumed checkpoint (they are redone)."""
+    if not chief or not path.exists():
+        return
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    keep = [row for row in body if row and int(float(row[0])) < start_epoch]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(keep)
+    fd, temporary = tempfile.mkstemp(prefix=".log.", suffix=".csv", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(out.getvalue())
+    os.replace(temporary, path)
