@@ -1,0 +1,392 @@
+"""Scoring folders of images (and models) against ground truth: the logic of `i2i evaluate`.
+
+Two kinds of metrics:
+- per-image metrics (`psnr`, `ssim`): each prediction is paired with the ground-truth file
+  of the same stem (`baby.png` with `baby.jpg`); a table row per pair and the mean;
+- distribution metrics (`fid`, `kid`): the two folders compared as sets of images, all
+  readable images of each, paired or not (unpaired translation has no matching names).
+
+Nothing is dropped silently: ground truth without a prediction (`missing`), predictions
+without ground truth (`unmatched`), several files sharing a stem, unreadable images and
+pairs whose sizes or bit depths differ are all listed in the result, by file.
+
+With `scale` (super-resolution), the BasicSR protocol applies: both images are mod-cropped
+to a multiple of the scale, `scale` border pixels are cropped and the Y channel is scored,
+unless `crop_border` / `y_channel` say otherwise.
+
+Example:
+
+```python
+from i2i import evaluation
+
+result = evaluation.evaluate_folders("out/sr", "data/Set5/hr", scale=4)
+print(result.format_table())
+result.to_dict()      # what `--json` writes
+```
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from i2i import imageio
+
+PAIRED_METRICS = ("psnr", "ssim")
+DISTRIBUTION_METRICS = ("fid", "kid")
+KNOWN_METRICS = PAIRED_METRICS + DISTRIBUTION_METRICS
+# Printed precision (papers give PSNR to 2 decimals, SSIM to 4); JSON keeps full precision.
+_FORMATS = {"psnr": "{:.2f}", "ssim": "{:.4f}", "fid": "{:.2f}", "kid": "{:.4f}"}
+
+
+class EvaluationError(Exception):
+    """Nothing could be evaluated (bad arguments, empty folders); one-line message."""
+
+
+@dataclass
+class Evaluation:
+    """The result of an evaluation.
+
+    Attributes:
+        columns: the per-image metric columns, e.g. `["psnr", "ssim"]`, or for a model
+            `["psnr", "ssim", "bicubic_psnr", "bicubic_ssim"]`.
+        rows: one dict per scored image: `name` (the stem) and a value per column.
+        distribution: set-level metrics (`fid`, `kid`, `kid_std`, prefixed like columns).
+        missing: ground-truth files without a prediction.
+        unmatched: predictions without a ground-truth file.
+        errors: `(file, reason)` for every file or pair that could not be scored.
+        settings: the protocol used (scale, crop_border, y_channel, folders, counts).
+    """
+
+    columns: list[str]
+    rows: list[dict] = field(default_factory=list)
+    distribution: dict = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def mean(self) -> dict:
+        """Mean of each column over the scored images (`inf` PSNRs give `inf`)."""
+        return {
+            column: float(np.mean([row[column] for row in self.rows])) if self.rows else None
+            for column in self.columns
+        }
+
+    def to_dict(self) -> dict:
+        """JSON-ready: non-finite numbers (PSNR of identical images) become `null`."""
+        return _json_safe(
+            {
+                "settings": self.settings,
+                "columns": self.columns,
+                "images": self.rows,
+                "mean": self.mean,
+                "count": len(self.rows),
+                "distribution": self.distribution,
+                "missing": self.missing,
+                "unmatched": self.unmatched,
+                "errors": [{"file": file, "reason": reason} for file, reason in self.errors],
+            }
+        )
+
+    def format_table(self) -> str:
+        """The per-image table, the mean, set metrics and every problem, as text."""
+        lines = []
+        if self.columns:
+            width = max([5, *(len(row["name"]) for row in self.rows)])
+            widths = {c: max(8, len(c)) for c in self.columns}
+
+            def line(name, cells):
+                return "  ".join([f"{name:<{width}}", *(f"{x:>{widths[c]}}" for c, x in cells)])
+
+            lines.append(line("image", [(c, c) for c in self.columns]))
+            for row in self.rows:
+                lines.append(line(row["name"], [(c, _format(c, row[c])) for c in self.columns]))
+            mean = self.mean
+            cells = [(c, _format(c, mean[c])) for c in self.columns]
+            lines.append(line("mean", cells) + f"   ({len(self.rows)} images)")
+        for name, value in self.distribution.items():
+            if name.endswith("kid_std"):
+                continue
+            text = f"{name}: {_format(name, value)}"
+            if name.endswith("kid"):
+                text += f" ± {_format('kid', self.distribution[name + '_std'])}"
+            lines.append(text)
+        if "distribution_counts" in self.settings:
+            counts = self.settings["distribution_counts"]
+            lines.append(
+                f"(distribution metrics over {counts[0]} predictions and {counts[1]} "
+                "ground-truth images; FID is biased upwards for small sets)"
+            )
+        if self.missing:
+            lines.append(f"missing predictions ({len(self.missing)}): " + ", ".join(self.missing))
+        if self.unmatched:
+            lines.append(
+                f"predictions without ground truth ({len(self.unmatched)}): "
+                + ", ".join(self.unmatched)
+            )
+        if self.errors:
+            lines.append(f"not scored ({len(self.errors)}):")
+            lines += [f"  {file}: {reason}" for file, reason in self.errors]
+        return "\n".join(lines)
+
+
+def parse_metrics(text: str | Sequence[str]) -> list[str]:
+    """`"psnr,ssim"` -> `["psnr", "ssim"]`, checked against the known metrics."""
+    names = [n.strip().lower() for n in text.split(",")] if isinstance(text, str) else list(text)
+    names = [n for n in names if n]
+    unknown = [n for n in names if n not in KNOWN_METRICS]
+    if unknown or not names:
+        raise EvaluationError(
+            f"unknown metric {', '.join(unknown) or '(none given)'} "
+            f"(choose from {', '.join(KNOWN_METRICS)})"
+        )
+    return list(dict.fromkeys(names))
+
+
+def protocol(scale: int = 1, crop_border: int | None = None, y_channel: bool | None = None):
+    """The scoring settings: for `scale > 1` (the SR protocol) `crop_border` defaults to
+    `scale` and `y_channel` to True; translation (scale 1) scores RGB, uncropped."""
+    if scale < 1:
+        raise EvaluationError(f"scale must be >= 1, got {scale}")
+    if crop_border is not None and crop_border < 0:
+        raise EvaluationError(f"crop border must be >= 0, got {crop_border}")
+    return {
+        "scale": scale,
+        "crop_border": (scale if scale > 1 else 0) if crop_border is None else crop_border,
+        "y_channel": scale > 1 if y_channel is None else y_channel,
+    }
+
+
+def evaluate_folders(
+    pred_dir,
+    gt_dir,
+    metrics: str | Sequence[str] = PAIRED_METRICS,
+    scale: int = 1,
+    crop_border: int | None = None,
+    y_channel: bool | None = None,
+    feature_model=None,
+    inception_weights=None,
+    progress: bool = False,
+) -> Evaluation:
+    """Score the images in `pred_dir` against those in `gt_dir` (see the module doc).
+
+    Args:
+        pred_dir: folder of predictions.
+        gt_dir: folder of ground truth.
+        metrics: names from `psnr`, `ssim`, `fid`, `kid` (list or comma-separated).
+        scale: SR scale (mod-crop, default border crop and Y channel); 1 for translation.
+        crop_border: border pixels ignored (default: `scale`).
+        y_channel: score BT.601 luma (default: when `scale > 1`).
+        feature_model: the FID/KID feature extractor; default InceptionV3 with
+            `inception_weights` (a path, or the Keras cache).
+        inception_weights: InceptionV3 no-top weights file for the default extractor.
+        progress: show tqdm progress bars.
+
+    Returns:
+        An `Evaluation`.
+
+    Raises:
+        EvaluationError: a folder is missing or holds no image, or an unknown metric.
+        i2i.metrics.MissingWeightsError: FID/KID asked for and no InceptionV3 weights.
+    """
+    names = parse_metrics(metrics)
+    settings = protocol(scale, crop_border, y_channel)
+    pred_files, gt_files = _images_in(pred_dir, "predictions"), _images_in(gt_dir, "ground truth")
+    paired = [n for n in names if n in PAIRED_METRICS]
+    distribution = [n for n in names if n in DISTRIBUTION_METRICS]
+    result = Evaluation(columns=paired)
+    result.settings = {
+        **settings,
+        "metrics": names,
+        "predictions": str(pred_dir),
+        "ground_truth": str(gt_dir),
+    }
+    if distribution:
+        # Loaded first: a missing weights file should stop the run before any scoring.
+        feature_model = feature_model or _inception(inception_weights)
+
+    if paired:
+        pairs = _pair(pred_files, gt_files, result)
+        for stem, pred_path, gt_path in _progress(pairs, progress, "scoring"):
+            try:
+                pred, target = _read_pair(pred_path, gt_path, scale)
+            except _PairError as error:
+                result.errors.append((error.file, error.reason))
+                continue
+            try:
+                result.rows.append({"name": stem, **score(pred, target, paired, settings)})
+            except ValueError as error:  # e.g. smaller than the SSIM window after cropping
+                result.errors.append((str(pred_path), str(error)))
+        if not result.rows and not distribution:
+            raise EvaluationError(
+                f"no image pair could be scored ({len(pairs)} matched by name)\n"
+                + result.format_table()
+            )
+
+    if distribution:
+        try:
+            pred_features = _folder_features(pred_files, feature_model, result, progress)
+            gt_features = _folder_features(gt_files, feature_model, result, progress)
+            scores = distribution_scores(pred_features, gt_features, distribution)
+        except ValueError as error:
+            raise EvaluationError(f"{', '.join(distribution)}: {error}") from None
+        result.distribution.update(scores)
+        result.settings["distribution_counts"] = [len(pred_features), len(gt_features)]
+    return result
+
+
+def score(pred: np.ndarray, target: np.ndarray, names: Sequence[str], settings: dict) -> dict:
+    """Per-image metrics of one aligned pair, `{name: value}`, with `protocol()` settings."""
+    from i2i import metrics
+
+    functions = {"psnr": metrics.psnr, "ssim": metrics.ssim}
+    return {
+        name: functions[name](
+            pred, target, crop_border=settings["crop_border"], y_channel=settings["y_channel"]
+        )
+        for name in names
+    }
+
+
+def distribution_scores(pred_features, gt_features, names: Sequence[str], prefix: str = ""):
+    """FID and/or KID (`kid`, `kid_std`) between two feature sets."""
+    from i2i import metrics
+
+    out = {}
+    if "fid" in names:
+        out[prefix + "fid"] = metrics.fid(pred_features, gt_features)
+    if "kid" in names:
+        out[prefix + "kid"], out[prefix + "kid_std"] = metrics.kid(pred_features, gt_features)
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _PairError(Exception):
+    def __init__(self, file, reason):
+        self.file, self.reason = str(file), reason
+        super().__init__(f"{file}: {reason}")
+
+
+def _images_in(folder, what: str) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EvaluationError(f"{folder}: {what} folder not found")
+    files = imageio.list_images(folder)
+    if not files:
+        raise EvaluationError(f"{folder}: no image files ({', '.join(imageio.IMAGE_EXTENSIONS)})")
+    return files
+
+
+def _by_stem(files: list[Path], result: Evaluation) -> dict[str, Path]:
+    """stem -> file; stems shared by several files are reported and left out."""
+    groups: dict[str, list[Path]] = {}
+    for file in files:
+        groups.setdefault(file.stem, []).append(file)
+    out = {}
+    for stem, group in groups.items():
+        if len(group) == 1:
+            out[stem] = group[0]
+        else:
+            others = ", ".join(f.name for f in group)
+            reason = f"several files share the name ({others})"
+            result.errors.append((str(group[0].parent / stem), reason))
+    return out
+
+
+def _pair(pred_files, gt_files, result: Evaluation) -> list[tuple[str, Path, Path]]:
+    preds, gts = _by_stem(pred_files, result), _by_stem(gt_files, result)
+    # A stem left out as ambiguous on one side is reported once, as that error.
+    ambiguous = {f.stem for f in pred_files} - set(preds) | {f.stem for f in gt_files} - set(gts)
+    result.missing = [str(gts[s]) for s in sorted(set(gts) - set(preds) - ambiguous)]
+    result.unmatched = [str(preds[s]) for s in sorted(set(preds) - set(gts) - ambiguous)]
+    return [(s, preds[s], gts[s]) for s in sorted(set(preds) & set(gts))]
+
+
+def _read(path) -> np.ndarray:
+    try:
+        image = imageio.read_image(path)
+    except imageio.ImageReadError as error:
+        raise _PairError(path, error.reason) from None
+    return image[:, :, :3] if image.ndim == 3 else image  # alpha is not scored
+
+
+def _read_pair(pred_path, gt_path, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    from i2i.data.decode import as_rgb
+    from i2i.metrics import mod_crop
+
+    pred, target = _read(pred_path), _read(gt_path)
+    if pred.ndim != target.ndim:  # one gray, one colour: compare in colour
+        pred, target = as_rgb(pred), as_rgb(target)
+    if pred.dtype != target.dtype:
+        reason = f"bit depth {pred.dtype} differs from {gt_path} ({target.dtype})"
+        raise _PairError(pred_path, reason)
+    if scale > 1:
+        pred, target = mod_crop(pred, scale), mod_crop(target, scale)
+    if pred.shape[:2] != target.shape[:2]:
+        raise _PairError(
+            pred_path,
+            f"size {_size(pred)} differs from {gt_path} ({_size(target)}"
+            + (f", mod-cropped to x{scale})" if scale > 1 else ")"),
+        )
+    return pred, target
+
+
+def _size(image) -> str:
+    return f"{image.shape[1]}x{image.shape[0]}"
+
+
+def _folder_features(files, feature_model, result: Evaluation, progress: bool) -> np.ndarray:
+    from i2i import metrics
+
+    def readable():
+        for path in _progress(files, progress, "features"):
+            try:
+                yield _read(path)
+            except _PairError as error:
+                if (error.file, error.reason) not in result.errors:
+                    result.errors.append((error.file, error.reason))
+
+    return metrics.image_features(readable(), feature_model)
+
+
+def _inception(weights):
+    from i2i import metrics
+
+    return metrics.inception_feature_model(weights)
+
+
+def _progress(items, enabled: bool, description: str):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=description, unit="image", leave=False)
+
+
+def _format(column: str, value) -> str:
+    if value is None:
+        return "-"
+    if math.isinf(value):
+        return "inf"
+    key = column.rsplit("_", 1)[-1]
+    return _FORMATS.get(key, "{:.4f}").format(value)
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
