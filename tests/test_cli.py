@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -37,5 +38,7 @@ def test_help_does_not_import_tensorflow():
 
 
 def test_console_script_is_installed():
-    result = subprocess.run(["i2i", "--version"], capture_output=True, text=True, check=True)
+    # The script sits beside the interpreter of the environment the package is installed in.
+    script = Path(sys.executable).parent / "i2i"
+    result = subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
     assert __version__ in result.stdout
