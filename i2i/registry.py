@@ -23,7 +23,12 @@ GANS: dict[str, str] = {}
 NETS: dict[str, str] = {}
 
 # Adversarial loss modes.
-ADVERSARIAL_LOSSES: dict[str, str] = {}
+ADVERSARIAL_LOSSES: dict[str, str] = {
+    "vanilla": "i2i.losses.adversarial:VanillaGANLoss",
+    "lsgan": "i2i.losses.adversarial:LSGANLoss",
+    "hinge": "i2i.losses.adversarial:HingeGANLoss",
+    "wgan-gp": "i2i.losses.adversarial:WGANGPLoss",
+}
 
 
 def resolve(table: dict[str, str], name: str):

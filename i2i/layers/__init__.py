@@ -1,0 +1,25 @@
+"""Layers shared by the i2i networks and GAN models.
+
+All are registered with `keras.saving` (package "i2i") or are built-in Keras layers, so
+models using them save and load in safe mode (no `Lambda` layers anywhere).
+
+- `instance_norm(affine=False)`, `batch_norm()`, `norm_layer(kind)`: normalization;
+- `ReflectionPadding2D(padding)`: mirror padding;
+- `PixelShuffle(scale)`: depth-to-space upsampling;
+- `ImageHistory(size=50)`: the CycleGAN image pool, graph-safe and checkpointed.
+"""
+
+from i2i.layers.image_history import ImageHistory
+from i2i.layers.normalization import NORMS, batch_norm, instance_norm, norm_layer
+from i2i.layers.padding import ReflectionPadding2D
+from i2i.layers.pixel_shuffle import PixelShuffle
+
+__all__ = [
+    "NORMS",
+    "ImageHistory",
+    "PixelShuffle",
+    "ReflectionPadding2D",
+    "batch_norm",
+    "instance_norm",
+    "norm_layer",
+]
