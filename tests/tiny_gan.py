@@ -3,7 +3,7 @@
 - `TinyPlainTask`: a 2-layer conv generator compiled with an L1 loss (the plain
   `keras.Model` path of the runner, like SRResNet stage 1);
 - `TinyGAN` / `TinyGANTask`: a tiny conditional GAN (pix2pix-like: L1 + adversarial) on
-  the shared `GANModel` core (added with the GAN core);
+  the shared `GANModel` core;
 - a command line (`python tests/tiny_gan.py plain|gan --out DIR ...`) with the shared run
   options, for the tests that need a real subprocess (kill + resume, multi-worker).
 
@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from i2i import training  # noqa: E402
 from i2i.commands.train import run_options  # noqa: E402
+from i2i.gans.gan_model import GANModel  # noqa: E402
+from i2i.losses import adversarial_loss, gradient_penalty, l1_loss  # noqa: E402
 
 SIZE = 16
 
@@ -75,6 +77,8 @@ class TinyOptions:
     lr: float = 2e-3
     filters: int = 8
     lambda_l1: float = 10.0
+    gan_mode: str = "lsgan"
+    n_critic: int = 1
     nan_at_step: int = 0  # > 0: the data of that step holds NaN (non-finite tests)
 
 
@@ -125,7 +129,97 @@ def _poison(data, nan_at_step: int, paired_dict: bool):
     return data.enumerate().map(poison)
 
 
-TASKS = {"plain": TinyPlainTask}
+def tiny_discriminator(filters: int = 8, name: str = "discriminator"):
+    """A PatchGAN-like critic on `concat(source, image)` with float32 logits."""
+    inputs = keras.Input((None, None, 6))
+    x = keras.layers.Conv2D(filters, 4, strides=2, padding="same")(inputs)
+    x = keras.layers.LeakyReLU(0.2)(x)
+    outputs = keras.layers.Conv2D(1, 3, padding="same", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+@keras.saving.register_keras_serializable(package="i2i_tests")
+class TinyGAN(GANModel):
+    """A tiny conditional GAN (pix2pix-like: adversarial + L1) on the shared core.
+
+    Args:
+        generator, discriminator: the networks (`tiny_generator`, `tiny_discriminator`).
+        gan_mode: an `i2i.losses.adversarial_loss` mode; "wgan-gp" adds the penalty term.
+        lambda_l1: weight of the L1 term.
+    """
+
+    discriminator_first = True
+
+    def __init__(self, generator, discriminator, gan_mode="lsgan", lambda_l1=10.0, **kwargs):
+        self.loss_names = ("g_gan", "g_l1", "d_adv") + (("d_gp",) if gan_mode == "wgan-gp" else ())
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.gan_mode = gan_mode
+        self.lambda_l1 = float(lambda_l1)
+        self.gan_loss = adversarial_loss(gan_mode)
+
+    def generate(self, batch, training):
+        return self.generator(batch["source"], training=training)
+
+    def _logits(self, batch, image):
+        both = keras.ops.concatenate([batch["source"], keras.ops.cast(image, "float32")], -1)
+        return self.discriminator(both, training=True)
+
+    def generator_losses(self, batch, fake):
+        return {
+            "g_gan": self.gan_loss.generator(self._logits(batch, fake)),
+            "g_l1": self.lambda_l1 * l1_loss(batch["target"], fake),
+        }
+
+    def discriminator_losses(self, batch, fake):
+        real_logits = self._logits(batch, batch["target"])
+        terms = {"d_adv": self.gan_loss.discriminator(real_logits, self._logits(batch, fake))}
+        if self.gan_mode == "wgan-gp":
+            penalty = gradient_penalty(
+                self.discriminator, batch["target"], fake, self.seed_generator, batch["source"]
+            )
+            terms["d_gp"] = self.gan_loss.gradient_penalty_weight * penalty
+        return terms
+
+    def get_config(self):
+        return {**super().get_config(), "gan_mode": self.gan_mode, "lambda_l1": self.lambda_l1}
+
+
+def make_tiny_gan(options: TinyOptions | None = None, compile: bool = True, seed: int = 0):
+    """A `TinyGAN` built from `options` (compiled with Adam(lr, beta_1=0.5) for both)."""
+    options = options or TinyOptions()
+    model = TinyGAN(
+        tiny_generator(options.filters),
+        tiny_discriminator(options.filters),
+        gan_mode=options.gan_mode,
+        lambda_l1=options.lambda_l1,
+        n_critic=options.n_critic,
+        seed=seed,
+    )
+    if compile:
+        model.compile(
+            generator_optimizer=keras.optimizers.Adam(options.lr, beta_1=0.5),
+            discriminator_optimizer=keras.optimizers.Adam(options.lr, beta_1=0.5),
+        )
+    return model
+
+
+class TinyGANTask(TinyPlainTask):
+    """The GANModel path of the runner, on the tiny conditional GAN."""
+
+    name = "tiny-gan"
+
+    def build_model(self, cfg):
+        return make_tiny_gan(cfg.model, seed=cfg.run.seed)
+
+    def train_dataset(self, cfg, start_step):
+        data = tiny_dataset(cfg.run.batch_size, paired_dict=True)
+        data = _poison(data, cfg.model.nan_at_step, paired_dict=True)
+        return training.skip_batches(data, start_step)
+
+
+TASKS = {"plain": TinyPlainTask, "gan": TinyGANTask}
 
 
 class HangAtStep(keras.callbacks.Callback):

@@ -1,0 +1,310 @@
+"""`GANModel`: the one shared `train_step` of every GAN in i2i.
+
+pix2pix, CycleGAN and SRGAN are thin subclasses. A subclass holds its networks as
+attributes, names them in `generator_names` / `discriminator_names`, declares the
+`loss_names` its hooks return, and implements three hooks:
+
+- `generate(batch, training)`: the generator forward pass; returns a tensor or a dict of
+  tensors ("generated"), computed once per step and shared by both updates;
+- `generator_losses(batch, generated)`: dict of named scalar terms (already weighted)
+  whose sum the generator optimizer minimizes;
+- `discriminator_losses(batch, generated)`: the same for the discriminator(s); it sees
+  `generated` with gradients stopped.
+
+The step (`train_step`):
+
+```
+with tape(generator):
+    generated = generate(batch, training=True)
+    [discriminator update(s) first, if discriminator_first]   # pix2pix
+    generator terms -> g_loss
+generator update
+[discriminator update(s) after, otherwise]                     # CycleGAN, SRGAN
+```
+
+Each discriminator update is repeated `n_critic` times (WGAN-GP), with a fresh
+`generate` for the repeats, as the Keras WGAN-GP example does within one batch.
+`g_loss` / `d_loss` (the sums) and every declared term are logged through `keras.metrics.Mean`
+trackers (reset per epoch by Keras).
+
+Precision: losses are summed in float32; under `mixed_float16` `compile` wraps both
+optimizers in `keras.optimizers.LossScaleOptimizer` and the step calls `scale_loss`
+inside the tape (the wrapper unscales and skips non-finite updates).
+Distribution: per-replica losses are divided by the number of replicas before the
+gradients are all-reduced (summed), so N replicas compute the update of one device on
+the same global batch. Randomness inside the step must use `self.seed_generator`
+(`keras.random.*(..., seed=self.seed_generator)`) so it is checkpointed and resumable.
+
+Example (a conditional GAN in a few lines; see tests/tiny_gan.py):
+
+```python
+class Pix2PixLike(GANModel):
+    loss_names = ("g_gan", "g_l1", "d_real", "d_fake")
+    discriminator_first = True
+
+    def __init__(self, generator, discriminator, lambda_l1=100.0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.discriminator, self.lambda_l1 = generator, discriminator, lambda_l1
+
+    def generate(self, batch, training):
+        return self.generator(batch["source"], training=training)
+
+    def generator_losses(self, batch, fake):
+        logits = self.discriminator([batch["source"], fake], training=True)
+        return {"g_gan": lsgan_real(logits),
+                "g_l1": self.lambda_l1 * keras.ops.mean(keras.ops.abs(fake - batch["target"]))}
+
+    def discriminator_losses(self, batch, fake):
+        ...
+
+    def get_config(self):
+        return {**super().get_config(), "lambda_l1": self.lambda_l1}
+
+
+model = Pix2PixLike(make_unet(), make_patchgan())
+model.compile()                     # Adam(2e-4, beta_1=0.5) for both, paper defaults
+model.fit(paired_dataset, epochs=200)
+```
+
+Reference: the update schedule follows Isola et al., "Image-to-Image Translation with
+Conditional Adversarial Networks" (pix2pix, CVPR 2017) and its reference code;
+the n_critic discriminator steps follow Gulrajani et al., "Improved Training of
+Wasserstein GANs" (2017).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="i2i")
+class GANModel(keras.Model):
+    """Base class of the GAN models; owns `train_step`, `test_step` and `compile`.
+
+    Class attributes a subclass sets:
+        loss_names: names of all terms its loss hooks return (tuple of str).
+        generator_names: attributes holding the generator network(s); the first is
+            what `call` / `predict` run.
+        discriminator_names: attributes holding the discriminator network(s).
+        discriminator_first: update the discriminator before the generator (pix2pix).
+        default_optimizer: keyword arguments of the `keras.optimizers.Adam` that
+            `compile("auto")` creates (paper defaults; pix2pix/CycleGAN values here).
+
+    Args:
+        n_critic: discriminator updates per generator update (5 for WGAN-GP).
+        seed: seed of `self.seed_generator`, the model's random stream.
+        **kwargs: `keras.Model` arguments (name, ...).
+    """
+
+    loss_names: tuple = ()
+    generator_names: tuple = ("generator",)
+    discriminator_names: tuple = ("discriminator",)
+    discriminator_first: bool = False
+    default_optimizer: dict = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
+
+    def __init__(self, n_critic: int = 1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if n_critic < 1:
+            raise ValueError(f"n_critic must be at least 1, got {n_critic}")
+        self.n_critic = int(n_critic)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.g_loss_meter = keras.metrics.Mean(name="g_loss")
+        self.d_loss_meter = keras.metrics.Mean(name="d_loss")
+        self.term_meters = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
+        self.generator_optimizer = None
+        self.discriminator_optimizer = None
+
+    # ------------------------------------------------------------------ hooks
+
+    def generate(self, batch, training):
+        """The generator forward pass: a tensor or a dict of tensors."""
+        raise NotImplementedError
+
+    def generator_losses(self, batch, generated) -> dict:
+        """Named scalar generator terms (weighted); their sum is minimized."""
+        raise NotImplementedError
+
+    def discriminator_losses(self, batch, generated) -> dict:
+        """Named scalar discriminator terms (weighted); `generated` has no gradient."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ networks
+
+    def _networks(self, names):
+        missing = [name for name in names if getattr(self, name, None) is None]
+        if missing:
+            raise AttributeError(f"{type(self).__name__} has no network {', '.join(missing)}")
+        return [getattr(self, name) for name in names]
+
+    @property
+    def generator_variables(self) -> list:
+        """Trainable variables of all generator networks (what the G optimizer updates)."""
+        return [v for net in self._networks(self.generator_names) for v in net.trainable_variables]
+
+    @property
+    def discriminator_variables(self) -> list:
+        """Trainable variables of all discriminator networks."""
+        nets = self._networks(self.discriminator_names)
+        return [v for net in nets for v in net.trainable_variables]
+
+    @property
+    def optimizers(self) -> list:
+        """[generator optimizer, discriminator optimizer] once compiled."""
+        return [o for o in (self.generator_optimizer, self.discriminator_optimizer) if o]
+
+    def call(self, inputs, training=False):
+        """Run the (first) generator, so `predict` gives generated images."""
+        return self._networks(self.generator_names[:1])[0](inputs, training=training)
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(
+        self,
+        generator_optimizer="auto",
+        discriminator_optimizer="auto",
+        jit_compile=False,
+        **kwargs,
+    ):
+        """Configure both optimizers.
+
+        Args:
+            generator_optimizer: "auto" (`keras.optimizers.Adam(**default_optimizer)`),
+                an optimizer name, or an optimizer instance.
+            discriminator_optimizer: the same for the discriminator(s).
+            jit_compile: XLA-compile the step (pinned; never Keras' "auto").
+            **kwargs: other `keras.Model.compile` arguments (`steps_per_execution`,
+                `run_eagerly`); `optimizer`, `loss` and `metrics` are not used.
+        """
+        for reserved in ("optimizer", "loss", "metrics"):
+            if kwargs.get(reserved) is not None:
+                raise ValueError(f"GANModel.compile does not take {reserved}=")
+        generator_optimizer = self._make_optimizer(generator_optimizer, "generator_optimizer")
+        discriminator_optimizer = self._make_optimizer(
+            discriminator_optimizer, "discriminator_optimizer"
+        )
+        super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        self.build_optimizers()
+        # The networks are built functional models: the GAN has nothing left to create
+        # (and `load_weights` / `save_weights` need `built`).
+        self.built = True
+
+    def _make_optimizer(self, spec, name):
+        if isinstance(spec, str) and spec == "auto":
+            optimizer = keras.optimizers.Adam(**self.default_optimizer, name=name)
+        else:
+            optimizer = keras.optimizers.get(spec)
+        if self._mixed_float16() and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
+        return optimizer
+
+    def _mixed_float16(self) -> bool:
+        policies = {self.dtype_policy.name}
+        for net in self._networks(self.generator_names + self.discriminator_names):
+            policies.add(net.dtype_policy.name)
+        return "mixed_float16" in policies
+
+    def build_optimizers(self) -> None:
+        """Create both optimizers' slots (so `load_weights` restores them)."""
+        if self.generator_optimizer is not None and not self.generator_optimizer.built:
+            self.generator_optimizer.build(self.generator_variables)
+        if self.discriminator_optimizer is not None and not self.discriminator_optimizer.built:
+            self.discriminator_optimizer.build(self.discriminator_variables)
+
+    # ------------------------------------------------------------------ steps
+
+    @property
+    def metrics(self):
+        return [self.g_loss_meter, self.d_loss_meter, *self.term_meters.values()]
+
+    def train_step(self, data):
+        batch = data
+        with tf.GradientTape() as tape:
+            generated = self.generate(batch, training=True)
+            if self.discriminator_first:
+                with tape.stop_recording():
+                    self._discriminator_updates(batch, generated)
+            g_terms = self._checked_terms(self.generator_losses(batch, generated), "generator")
+            g_loss = tf.add_n(list(g_terms.values()))
+            scaled = self.generator_optimizer.scale_loss(self._for_global_batch(g_loss))
+        variables = self.generator_variables
+        gradients = tape.gradient(scaled, variables)
+        self.generator_optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        if not self.discriminator_first:
+            self._discriminator_updates(batch, generated)
+        self.g_loss_meter.update_state(g_loss)
+        for name, value in g_terms.items():
+            self.term_meters[name].update_state(value)
+        return {meter.name: meter.result() for meter in self.metrics}
+
+    def _discriminator_updates(self, batch, generated):
+        for repeat in range(self.n_critic):
+            if repeat:
+                generated = self.generate(batch, training=True)
+            fixed = tf.nest.map_structure(tf.stop_gradient, generated)
+            with tf.GradientTape() as tape:
+                terms = self._checked_terms(
+                    self.discriminator_losses(batch, fixed), "discriminator"
+                )
+                d_loss = tf.add_n(list(terms.values()))
+                scaled = self.discriminator_optimizer.scale_loss(self._for_global_batch(d_loss))
+            variables = self.discriminator_variables
+            gradients = tape.gradient(scaled, variables)
+            self.discriminator_optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        # The last repeat's values are logged.
+        self.d_loss_meter.update_state(d_loss)
+        for name, value in terms.items():
+            self.term_meters[name].update_state(value)
+
+    def test_step(self, data):
+        """Generator-side terms on held-out data (no updates); logged as `val_*`."""
+        batch = data
+        generated = self.generate(batch, training=False)
+        g_terms = self._checked_terms(self.generator_losses(batch, generated), "generator")
+        self.g_loss_meter.update_state(tf.add_n(list(g_terms.values())))
+        for name, value in g_terms.items():
+            self.term_meters[name].update_state(value)
+        meters = [self.g_loss_meter] + [self.term_meters[name] for name in g_terms]
+        return {meter.name: meter.result() for meter in meters}
+
+    def _checked_terms(self, terms: dict, side: str) -> dict:
+        if not isinstance(terms, dict) or not terms:
+            raise TypeError(f"{type(self).__name__}: {side}_losses must return a non-empty dict")
+        unknown = sorted(set(terms) - set(self.term_meters))
+        if unknown:
+            raise KeyError(
+                f"{type(self).__name__}: loss term(s) {', '.join(unknown)} are not in loss_names"
+            )
+        # Loss terms are summed and logged in float32 whatever the compute dtype.
+        return {name: tf.cast(value, tf.float32) for name, value in terms.items()}
+
+    @staticmethod
+    def _for_global_batch(loss):
+        """Per-replica mean -> its share of the global-batch mean (gradients are summed)."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return loss / replicas if replicas > 1 else loss
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self):
+        """Networks (serialized) and options; subclasses add their own options."""
+        config = {"name": self.name, "n_critic": self.n_critic, "seed": self.seed}
+        for name in self.generator_names + self.discriminator_names:
+            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # Deserializing mutates nested dicts: work on a copy.
+        config = copy.deepcopy(config)
+        for name in cls.generator_names + cls.discriminator_names:
+            if name in config:
+                config[name] = keras.saving.deserialize_keras_object(
+                    config[name], custom_objects=custom_objects
+                )
+        return cls(**config)
