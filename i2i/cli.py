@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from i2i import __version__
+from i2i.commands.dataset import dataset
 from i2i.commands.evaluate import evaluate
 from i2i.commands.report import report
 from i2i.commands.train import train
@@ -23,6 +24,7 @@ def cli():
 cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(report)
+cli.add_command(dataset)
 
 
 def main():

@@ -1,0 +1,121 @@
+"""`i2i dataset ...`: build datasets from loose folders, and check them before training.
+
+Only click and the standard library are imported here; the builders (OpenCV, NumPy)
+load inside the command bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
+_OUT = click.Path(file_okay=False, path_type=Path)
+_FRACTION = click.FloatRange(0.0, 1.0, max_open=True)
+_FORCE_HELP = "Write into OUT even if it is not empty (replaces same-named files, deletes nothing)."
+
+
+@click.group()
+def dataset():
+    """Build datasets in the layouts i2i trains on, and check them.
+
+    \b
+    Layouts (each directly in a folder or in train/ test/ val/ sub-folders):
+      paired, combined  <name>.png holding A|B side by side (pix2pix format)
+      paired, split     A/ + B/ (or input/ + target/), files matched by name
+      unpaired          trainA/ trainB/ [testA/ testB/] (CycleGAN format)
+      super-resolution  a folder of HR images, or hr/ + lr/ pairs
+    """
+
+
+def _fail(error: Exception):
+    raise click.ClickException(str(error)) from None
+
+
+@dataset.command()
+@click.argument("a_dir", type=_FOLDER)
+@click.argument("b_dir", type=_FOLDER)
+@click.argument("out", type=_OUT)
+@click.option("--combine", is_flag=True, help="Write A|B side by side in one PNG per pair.")
+@click.option(
+    "--test-fraction",
+    type=_FRACTION,
+    default=0.0,
+    show_default=True,
+    help="Fraction of the pairs put in OUT/test/.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the train/test split."
+)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+def paired(a_dir, b_dir, out, combine, test_fraction, seed, force):
+    """Paired dataset from A_DIR and B_DIR (files matched by name) into OUT.
+
+    Writes OUT/train/A/ + OUT/train/B/ (copies), or with --combine OUT/train/<name>.png
+    holding A|B side by side; --test-fraction moves a seeded share to OUT/test/.
+    Unmatched and unreadable files are listed and skipped.
+    """
+    from i2i.data.build import build_paired
+    from i2i.data.check import DatasetError
+
+    try:
+        result = build_paired(
+            a_dir, b_dir, out, combine=combine, test_fraction=test_fraction, seed=seed, force=force
+        )
+    except (DatasetError, OSError) as error:
+        _fail(error)
+    click.echo(result.format())
+
+
+@dataset.command()
+@click.argument("a_dir", type=_FOLDER)
+@click.argument("b_dir", type=_FOLDER)
+@click.argument("out", type=_OUT)
+@click.option(
+    "--test-fraction",
+    type=_FRACTION,
+    default=0.0,
+    show_default=True,
+    help="Fraction of each domain put in OUT/testA/, OUT/testB/.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the train/test split."
+)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+def unpaired(a_dir, b_dir, out, test_fraction, seed, force):
+    """Unpaired dataset from A_DIR and B_DIR into OUT/trainA/, OUT/trainB/ (+ testA/, testB/).
+
+    Unreadable files are listed and skipped.
+    """
+    from i2i.data.build import build_unpaired
+    from i2i.data.check import DatasetError
+
+    try:
+        result = build_unpaired(
+            a_dir, b_dir, out, test_fraction=test_fraction, seed=seed, force=force
+        )
+    except (DatasetError, OSError) as error:
+        _fail(error)
+    click.echo(result.format())
+
+
+@dataset.command("check")
+@click.argument("directory", type=_FOLDER)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--crop", type=click.IntRange(min=1), help="Report images smaller than this crop.")
+@click.option("--layout", help="paired, unpaired, sr, or an exact layout (default: detected).")
+@click.option("--scale", type=click.IntRange(min=2), help="Expected HR/LR scale (sr hr/ + lr/).")
+def check_command(directory, as_json, crop, layout, scale):
+    """Check a dataset: layout, counts, unreadable files, unmatched pairs, images too
+    small for --crop, duplicates, HR/LR scale. Exit code 1 when there are errors."""
+    from i2i.data.check import DatasetError, check_dataset
+
+    try:
+        report = check_dataset(directory, layout=layout, crop=crop, scale=scale)
+    except DatasetError as error:
+        _fail(error)
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.format())
+    if not report.ok:
+        raise SystemExit(1)

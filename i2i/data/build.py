@@ -1,0 +1,287 @@
+"""Dataset builders behind `i2i dataset ...`: loose folders -> the layouts i2i trains on.
+
+- `build_paired(a_dir, b_dir, out)`: files matched by stem -> `OUT/train/A/`, `OUT/train/B/`
+  (or, with `combine=True`, `OUT/train/<stem>.png` holding A|B side by side, the pix2pix
+  reference format), plus `OUT/test/...` with `test_fraction`;
+- `build_unpaired(a_dir, b_dir, out)`: -> `OUT/trainA/`, `OUT/trainB/` (+ `testA/`, `testB/`);
+- `build_sr(hr_dir, out, scale)`: -> `OUT/hr/` + `OUT/lr/` pairs (LR by MATLAB bicubic or
+  a realistic degradation), e.g. a fixed validation set.
+
+Rules shared by all builders: the sources are only read; OUT may not lie inside a
+source; an existing non-empty OUT is refused unless `force=True` (which writes into it,
+replacing same-named files, and deletes nothing); every source image is decoded before
+it is used, and an unreadable one is skipped and listed in the result (the build goes
+on); files are written atomically (a hidden temporary file, then a rename). Images that
+are copied unchanged keep their bytes (a JPEG is not re-encoded); new images (combined
+A|B, HR/LR pairs) are written as PNG through `i2i.imageio.write_image`. The train/test
+split is a seeded shuffle: the same seed gives the same split.
+
+Example:
+
+```python
+from i2i.data.build import build_paired
+
+result = build_paired("photos/day", "photos/night", "data/day2night", test_fraction=0.1)
+print(result.format())
+```
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from i2i import imageio
+from i2i.data import check
+from i2i.data.check import DatasetError
+from i2i.data.decode import as_rgb
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@dataclass
+class BuildResult:
+    """What a builder wrote.
+
+    Attributes:
+        out: the output folder.
+        layout: the layout written (one of `i2i.data.check.LAYOUTS`).
+        counts: per split, items written (pairs or images per domain).
+        skipped: `(source file, reason)` for every source left out.
+    """
+
+    out: str
+    layout: str
+    counts: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)
+
+    def format(self) -> str:
+        """A short human-readable summary, listing every skipped file."""
+        written = "; ".join(
+            f"{split}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+            for split, counts in self.counts.items()
+        )
+        lines = [f"wrote {self.layout} dataset {self.out} ({written})"]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} source file(s):")
+            lines.extend(f"  {path}: {reason}" for path, reason in self.skipped)
+        return "\n".join(lines)
+
+
+# --- shared rules ----------------------------------------------------------------------
+
+
+def prepare_out(out, sources, force: bool = False) -> Path:
+    """Check OUT against the sources and create it.
+
+    Raises:
+        DatasetError: a source is missing, OUT is a source or inside one, OUT is a file,
+            or OUT is a non-empty folder and `force` is False.
+    """
+    out = Path(out)
+    resolved = out.resolve()
+    for source in sources:
+        source = Path(source)
+        if not source.is_dir():
+            raise DatasetError(f"{source}: not a folder")
+        if resolved == source.resolve() or source.resolve() in resolved.parents:
+            raise DatasetError(f"{out}: lies inside the source folder {source}; choose another OUT")
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise DatasetError(f"{out}: exists and is not empty (use --force to write into it)")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def split_test(items, test_fraction: float, seed: int):
+    """`(train, test)`: a seeded shuffle of `items` cut at `test_fraction`.
+
+    A positive fraction puts at least one item in test (when there are two or more),
+    and at least one always stays in train.
+    """
+    if not 0.0 <= test_fraction < 1.0:
+        raise DatasetError(f"test fraction {test_fraction} is not in [0, 1)")
+    items = list(items)
+    order = np.random.default_rng(seed).permutation(len(items))
+    count = int(round(test_fraction * len(items)))
+    if test_fraction > 0 and len(items) >= 2:
+        count = min(max(count, 1), len(items) - 1)
+    test = {int(i) for i in order[:count]}
+    return (
+        [x for i, x in enumerate(items) if i not in test],
+        [x for i, x in enumerate(items) if i in test],
+    )
+
+
+def copy_file(source, target) -> Path:
+    """Copy bytes atomically (hidden temporary file in the target folder, then rename)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as file, open(source, "rb") as src:
+            shutil.copyfileobj(src, file)
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _run(jobs, function, desc: str):
+    """`function(job)` for every job in threads with a progress bar; the results in order."""
+    from tqdm import tqdm
+
+    jobs = list(jobs)
+    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
+        results = pool.map(function, jobs)
+        # More than a few images: a bar (tqdm hides it when stderr is not a terminal).
+        disable = len(jobs) <= check.FEW or None
+        return list(tqdm(results, total=len(jobs), desc=desc, unit="img", disable=disable))
+
+
+def _verify(paths, result: BuildResult) -> dict:
+    """Decode every source once (threads, progress bar); unreadable ones go to `skipped`.
+
+    Returns `i2i.data.check.inspect_files` infos: `.size` (w, h) and `.error` per path.
+    """
+    info = check.inspect_files(paths, "reading")
+    result.skipped += [(str(p), i.error) for p, i in info.items() if i.error]
+    return info
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image
+    return np.round(image.astype(np.float32) / 257.0).astype(np.uint8)
+
+
+# --- paired ----------------------------------------------------------------------------
+
+
+def build_paired(
+    a_dir,
+    b_dir,
+    out,
+    *,
+    combine: bool = False,
+    test_fraction: float = 0.0,
+    seed: int = 0,
+    force: bool = False,
+) -> BuildResult:
+    """Build a paired dataset from two folders whose files match by stem.
+
+    Args:
+        a_dir: the A (source) images.
+        b_dir: the B (target) images, same stems (`A/001.jpg` goes with `B/001.png`).
+        out: the output folder.
+        combine: write A|B side by side in one PNG per pair (`OUT/train/<stem>.png`,
+            pix2pix reference format; A and B must have equal sizes) instead of copying
+            to `OUT/train/A/` and `OUT/train/B/`.
+        test_fraction: fraction of pairs moved to `OUT/test/` (seeded).
+        seed: the split's seed.
+        force: write into an existing non-empty OUT.
+
+    Returns:
+        A `BuildResult`; unmatched, ambiguous and unreadable sources are in `skipped`.
+    """
+    if Path(a_dir).resolve() == Path(b_dir).resolve():
+        raise DatasetError(f"{a_dir}: A and B are the same folder")
+    out = prepare_out(out, [a_dir, b_dir], force)
+    layout = "paired-combined" if combine else "paired-split"
+    result = BuildResult(out=str(out), layout=layout)
+    pairs, unmatched, ambiguous = check.match_by_stem(
+        imageio.list_images(a_dir), imageio.list_images(b_dir)
+    )
+    result.skipped += [
+        (str(p), "no file with the same name (stem) on the other side") for p in unmatched
+    ]
+    result.skipped += [(str(p), "another file has the same name (stem)") for p in ambiguous]
+    info = _verify([p for pair in pairs for p in pair], result)
+    usable = []
+    for a, b in pairs:
+        if info[a].error or info[b].error:
+            continue  # already listed by _verify
+        if combine and info[a].size != info[b].size:
+            (wa, ha), (wb, hb) = info[a].size, info[b].size
+            reason = f"A is {wa}x{ha} but B is {wb}x{hb}; combined A|B files need equal sizes"
+            result.skipped.append((str(a), reason))
+            continue
+        usable.append((a, b))
+    if not usable:
+        raise DatasetError(f"{a_dir}, {b_dir}: no usable pairs ({len(result.skipped)} skipped)")
+    protect = [p for pair in pairs for p in pair]
+    train, test = split_test(usable, test_fraction, seed)
+    jobs = [
+        (split, pair) for split, chosen in (("train", train), ("test", test)) for pair in chosen
+    ]
+
+    def write(job):
+        split, (a, b) = job
+        if not combine:
+            copy_file(a, out / split / "A" / a.name)
+            copy_file(b, out / split / "B" / b.name)
+            return
+        # Combined files are RGB, as the pipelines read them.
+        left, right = (as_rgb(imageio.read_image(p)) for p in (a, b))
+        if left.dtype != right.dtype:
+            left, right = _to_uint8(left), _to_uint8(right)
+        combined = np.concatenate([left, right], axis=1)
+        imageio.write_image(out / split / f"{a.stem}.png", combined, protect=protect)
+
+    _run(jobs, write, "writing")
+    result.counts = {
+        split: {"pairs": len(chosen)}
+        for split, chosen in (("train", train), ("test", test))
+        if chosen
+    }
+    return result
+
+
+# --- unpaired --------------------------------------------------------------------------
+
+
+def build_unpaired(
+    a_dir, b_dir, out, *, test_fraction: float = 0.0, seed: int = 0, force: bool = False
+) -> BuildResult:
+    """Build an unpaired dataset: `OUT/trainA/`, `OUT/trainB/` (+ `testA/`, `testB/`).
+
+    Each domain is split on its own (seeds `seed` and `seed + 1`); files are copied.
+
+    Args:
+        a_dir: domain A images.
+        b_dir: domain B images (any number, unrelated names).
+        out: the output folder.
+        test_fraction: fraction of each domain moved to `testA/` / `testB/`.
+        seed: the split's seed.
+        force: write into an existing non-empty OUT.
+    """
+    if Path(a_dir).resolve() == Path(b_dir).resolve():
+        raise DatasetError(f"{a_dir}: A and B are the same folder")
+    out = prepare_out(out, [a_dir, b_dir], force)
+    result = BuildResult(out=str(out), layout="unpaired")
+    jobs = []
+    for index, (domain, folder) in enumerate((("A", a_dir), ("B", b_dir))):
+        files = imageio.list_images(folder)
+        info = _verify(files, result)
+        usable = [p for p in files if not info[p].error]
+        if not usable:
+            raise DatasetError(f"{folder}: no readable images ({len(files)} file(s))")
+        train, test = split_test(usable, test_fraction, seed + index)
+        for split, chosen in (("train", train), ("test", test)):
+            if chosen:
+                result.counts.setdefault(split, {"A": 0, "B": 0})[domain] = len(chosen)
+            jobs += [(out / f"{split}{domain}" / path.name, path) for path in chosen]
+    _run(jobs, lambda job: copy_file(job[1], job[0]), "writing")
+    return result
