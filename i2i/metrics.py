@@ -42,8 +42,9 @@ Distribution metrics for translation without paired ground truth, on the 2048-d 
 pool features of InceptionV3 (`keras.applications.InceptionV3(include_top=False,
 pooling="avg")`), images resized to 299x299 (bilinear) and scaled to [-1, 1].
 The weights are never downloaded: `inception_feature_model(weights)` takes a local file,
-or finds Keras' own cached copy (`~/.keras/models/` or `$KERAS_HOME/models/`,
-`inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`), and otherwise raises
+or finds Keras' own cached copy of
+`inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5` (in `$KERAS_HOME/models/`, or
+`~/.keras/models/` then `/tmp/.keras/models/`), and otherwise raises
 `MissingWeightsError` naming the file it expected. Any `keras.Model` mapping
 `(N, S, S, 3)` images in [-1, 1] to `(N, D)` features can stand in for InceptionV3.
 
@@ -227,10 +228,15 @@ def _prepare(pred, target, crop_border, y_channel, value_range):
 # --------------------------------------------------------------------------- FID / KID
 
 
-def keras_cache_weights_path() -> Path:
-    """Where Keras keeps a downloaded InceptionV3 no-top weights file."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "models" / INCEPTION_WEIGHTS_FILE
+def keras_cache_weights_paths() -> list[Path]:
+    """Where Keras keeps a downloaded InceptionV3 no-top weights file: `$KERAS_HOME/models`
+    when KERAS_HOME is set, else `~/.keras/models` (or `/tmp/.keras/models`, Keras' fallback
+    when the home folder is not writable)."""
+    if os.environ.get("KERAS_HOME"):
+        homes = [Path(os.environ["KERAS_HOME"])]
+    else:
+        homes = [Path(os.path.expanduser("~")) / ".keras", Path("/tmp") / ".keras"]
+    return [home / "models" / INCEPTION_WEIGHTS_FILE for home in homes]
 
 
 def find_inception_weights(path=None) -> Path:
@@ -244,12 +250,13 @@ def find_inception_weights(path=None) -> Path:
         if not path.is_file():
             raise MissingWeightsError(f"{path}: InceptionV3 weights file not found")
         return path
-    cached = keras_cache_weights_path()
-    if cached.is_file():
-        return cached
+    candidates = keras_cache_weights_paths()
+    for cached in candidates:
+        if cached.is_file():
+            return cached
     raise MissingWeightsError(
-        f"InceptionV3 weights for FID/KID not found: expected {cached} (the Keras cache) "
-        f"or a file passed with --inception-weights PATH; i2i downloads nothing, copy "
+        f"InceptionV3 weights for FID/KID not found: expected {candidates[0]} (the Keras "
+        f"cache) or a file passed with --inception-weights PATH; i2i downloads nothing, copy "
         f"{INCEPTION_WEIGHTS_FILE} there from {INCEPTION_WEIGHTS_URL}"
     )
 

@@ -154,7 +154,7 @@ def test_fid_and_kid_rank_image_sets(feature_model, crops):
 def test_missing_inception_weights_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     expected = tmp_path / "keras" / "models" / metrics.INCEPTION_WEIGHTS_FILE
-    assert metrics.keras_cache_weights_path() == expected
+    assert metrics.keras_cache_weights_paths() == [expected]
     with pytest.raises(metrics.MissingWeightsError, match=str(expected)) as error:
         metrics.inception_feature_model()
     assert "--inception-weights" in str(error.value)
@@ -175,7 +175,7 @@ def test_inception_weights_from_the_keras_cache(tmp_path, monkeypatch):
     reference = keras.applications.InceptionV3(
         include_top=False, weights=None, pooling="avg", input_shape=(299, 299, 3)
     )
-    cached = metrics.keras_cache_weights_path()
+    (cached,) = metrics.keras_cache_weights_paths()
     cached.parent.mkdir(parents=True)
     with h5py.File(cached, "w") as file:
         legacy_h5_format.save_weights_to_hdf5_group(file, reference)
