@@ -20,7 +20,11 @@ import importlib
 GANS: dict[str, str] = {}
 
 # Network builders: functions returning a functional keras.Model.
-NETS: dict[str, str] = {}
+NETS: dict[str, str] = {
+    "unet": "i2i.nets.unet:unet",
+    "patchgan": "i2i.nets.patchgan:patchgan",
+    "resnet_generator": "i2i.nets.resnet_generator:resnet_generator",
+}
 
 # Adversarial loss modes.
 ADVERSARIAL_LOSSES: dict[str, str] = {

@@ -46,9 +46,12 @@ def instance_norm(affine: bool = False, epsilon: float = 1e-5, name: str | None 
     )
 
 
-def batch_norm(name: str | None = None):
-    """Batch normalization with PyTorch's defaults (momentum 0.1 there = 0.9 here, eps 1e-5)."""
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+def batch_norm(name: str | None = None, **kwargs):
+    """Batch normalization with PyTorch's defaults (momentum 0.1 there = 0.9 here, eps 1e-5).
+
+    Other keyword arguments (e.g. `gamma_initializer`) go to `BatchNormalization`.
+    """
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name, **kwargs)
 
 
 def norm_layer(kind: str, name: str | None = None):
