@@ -17,8 +17,10 @@ The checks and their default thresholds:
 
 Loss columns are recognised by name (override with `discriminator_columns` /
 `adversarial_columns`): discriminator terms start with `d_`, `disc` or `discriminator`
-(gradient-penalty and accuracy terms excluded); generator adversarial terms start with
-`g_`/`gen`/`generator` and contain `adv` or `gan` (`g_adv`, `g_gan_loss`, `g_a2b_adv`).
+(`d_loss`, `d_adv`, `d_a_loss`); gradient-penalty and accuracy terms, and the real/fake
+halves of a D loss (`d_real`, `d_fake`: one half near 0 alone is no collapse) are left
+out. Generator adversarial terms start with `g_`/`gen`/`generator` and contain `adv` or
+`gan` (`g_gan`, `g_adv`, `g_gan_a2b`).
 
 Example:
 
@@ -47,7 +49,7 @@ LOGGER = logging.getLogger("i2i.health")
 DIVERSITY_COLUMN = "sample_diversity"
 
 _D_NAME = re.compile(r"^(d|disc|discriminator)(_|$)")
-_D_EXCLUDE = re.compile(r"gp|penalty|acc")
+_D_EXCLUDE = re.compile(r"gp|penalty|acc|real|fake")
 _G_ADV_NAME = re.compile(r"^(g|gen|generator)_.*(adv|gan)")
 
 

@@ -182,8 +182,13 @@ def history_of(**columns):
 def test_discriminator_collapse():
     ok = history_of(d_loss=[0.6, 0.004, 0.003, 0.5, 0.4])  # a dip, not a collapse
     assert health.discriminator_collapse(ok) == []
-    bad = history_of(d_loss=[0.6, 0.3, 0.004, 0.003, 0.002], d_gp=[0.0] * 5, g_l1=[0.0] * 5)
-    (warning,) = health.discriminator_collapse(bad)  # gradient penalty and G terms ignored
+    bad = history_of(
+        d_loss=[0.6, 0.3, 0.004, 0.003, 0.002],
+        d_gp=[0.0] * 5,  # a gradient penalty at 0 is fine
+        d_real=[0.6, 0.001, 0.001, 0.001, 0.001],  # one half of the D loss alone: fine
+        g_l1=[0.0] * 5,
+    )
+    (warning,) = health.discriminator_collapse(bad)
     assert (warning.column, warning.first_epoch) == ("d_loss", 3)
     wgan = history_of(d_loss=[-5.0, -0.001, 0.001, 0.0, 0.0])
     assert health.discriminator_collapse(wgan) == []
