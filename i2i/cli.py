@@ -11,6 +11,8 @@ import click
 from i2i import __version__
 from i2i.commands.dataset import dataset
 from i2i.commands.evaluate import evaluate
+from i2i.commands.infer import translate, upscale
+from i2i.commands.models import models
 from i2i.commands.report import report
 from i2i.commands.train import train
 
@@ -25,6 +27,9 @@ cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(report)
 cli.add_command(dataset)
+cli.add_command(upscale)
+cli.add_command(translate)
+cli.add_command(models)
 
 
 def main():
