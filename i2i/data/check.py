@@ -73,7 +73,8 @@ class DatasetReport:
         layout: one of `LAYOUTS`.
         splits: per split ("" when ROOT has no split folders): file counts per role
             (`A`/`B`, `combined`, `a`/`b`, `hr`/`lr`), matched `pairs`, and the smallest
-            and largest image size per role as `[width, height]`.
+            and largest image size per role as `[width, height]` (combined files: the
+            size of each half).
         errors: `Problem`s that make training fail or go wrong.
         warnings: `Problem`s worth a look that do not stop training.
         crop: the crop size the images were checked against (None: not checked).
@@ -109,7 +110,8 @@ class DatasetReport:
             lines.append(f"  {split or '(root)'}: {counts}")
             for role, sizes in info.get("sizes", {}).items():
                 (w0, h0), (w1, h1) = sizes["min"], sizes["max"]
-                lines.append(f"    {role} sizes: {w0}x{h0} .. {w1}x{h1}")
+                half = " (each half)" if self.layout == "paired-combined" else ""
+                lines.append(f"    {role} sizes{half}: {w0}x{h0} .. {w1}x{h1}")
         for title, problems in (("errors", self.errors), ("warnings", self.warnings)):
             if not problems:
                 continue
