@@ -128,3 +128,21 @@ def test_crop_mode_needs_equal_sizes(tmp_path, images):
     with pytest.raises(DatasetError, match="different sizes.*A/000.png"):
         paired_dataset(tmp_path, image_size=32, preprocess="crop")
     assert len(paired_dataset(tmp_path, image_size=32)) == 1  # resize_and_crop: fine
+
+
+def test_skip_batches_is_an_exact_resume_position(tmp_path, images):
+    a, b = images
+    write_split(tmp_path, a, b)
+
+    def stream(skip, count):
+        dataset = paired_dataset(
+            tmp_path, batch_size=2, image_size=32, seed=5, repeat=True, skip_batches=skip
+        )
+        return [x["source"] for x in batches(dataset.take(count))]
+
+    full = stream(0, 6)  # two epochs of 3 batches
+    resumed = stream(2, 3)  # from the last batch of epoch 1 into epoch 2
+    for x, y in zip(full[2:5], resumed, strict=True):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(ValueError, match="repeat=True"):
+        paired_dataset(tmp_path, image_size=32, skip_batches=1)

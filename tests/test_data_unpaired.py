@@ -71,3 +71,14 @@ def test_missing_domain_and_small_images_are_named(tmp_path, photos):
     write_folder(tmp_path / "trainB", [small(photos["chelsea"], 20, 30)], prefix="cat")
     with pytest.raises(DatasetError, match=r"smaller than the 32x32 crop: cat000.png \(20x30\)"):
         unpaired_dataset(tmp_path, image_size=32)
+
+
+def test_skip_batches_is_an_exact_resume_position(root):
+    def stream(skip, count):
+        dataset = unpaired_dataset(root, image_size=24, seed=2, repeat=True, skip_batches=skip)
+        return batches(dataset.take(count))
+
+    full, resumed = stream(0, 9), stream(5, 4)
+    for x, y in zip(full[5:], resumed, strict=True):
+        np.testing.assert_array_equal(x["a"], y["a"])
+        np.testing.assert_array_equal(x["b"], y["b"])

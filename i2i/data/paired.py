@@ -47,6 +47,7 @@ def paired_dataset(
     flip: bool = True,
     seed: int | None = None,
     repeat: bool = False,
+    skip_batches: int = 0,
     drop_remainder: bool | None = None,
     layout: str | None = None,
 ):
@@ -68,6 +69,9 @@ def paired_dataset(
         flip: random left-right mirror when training.
         seed: makes the order and the augmentation the same on every run.
         repeat: repeat forever (pass `steps_per_epoch` to `fit`); each pass is reshuffled.
+        skip_batches: start the (repeated) stream at this batch, as if that many batches
+            had been read: an exact resume position that costs nothing (file names and
+            seeds are skipped before any image is decoded). Needs `repeat=True`.
         drop_remainder: drop a last incomplete batch; default: `training`.
         layout: "paired-combined" or "paired-split" when detection guesses wrong.
 
@@ -86,6 +90,8 @@ def paired_dataset(
     if direction not in DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r} (use a2b or b2a)")
     training = split == "train" if training is None else training
+    if skip_batches and not repeat:
+        raise ValueError("skip_batches needs repeat=True (each pass would start there)")
     augment.check_preprocess(preprocess, image_size, load_size, training)
     drop_remainder = training if drop_remainder is None else drop_remainder
     folder = check.split_folder(root, split)
@@ -124,6 +130,8 @@ def paired_dataset(
         return {"source": source, "target": target}
 
     dataset = tf.data.Dataset.zip(files, augment.seed_stream(seed))
+    # One example per (file, seed) element: skipping them skips whole batches exactly.
+    dataset = dataset.skip(skip_batches * batch_size)
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -36,6 +36,7 @@ def unpaired_dataset(
     flip: bool = True,
     seed: int | None = None,
     repeat: bool = False,
+    skip_batches: int = 0,
     drop_remainder: bool | None = None,
 ):
     """A `tf.data.Dataset` of unpaired batches `{"a", "b"}`, float32 in [-1, 1].
@@ -53,6 +54,9 @@ def unpaired_dataset(
         flip: random left-right mirror when training.
         seed: makes the orders and the augmentation the same on every run.
         repeat: repeat forever (pass `steps_per_epoch` to `fit`).
+        skip_batches: start the (repeated) stream at this batch, as if that many batches
+            had been read: an exact resume position that costs nothing (file names and
+            seeds are skipped before any image is decoded). Needs `repeat=True`.
         drop_remainder: drop a last incomplete batch; default: `training`.
 
     Returns:
@@ -68,6 +72,8 @@ def unpaired_dataset(
     from i2i.data.decode import decode_map
 
     training = split == "train" if training is None else training
+    if skip_batches and not repeat:
+        raise ValueError("skip_batches needs repeat=True (each pass would start there)")
     augment.check_preprocess(preprocess, image_size, load_size, training)
     drop_remainder = training if drop_remainder is None else drop_remainder
     domains = check.unpaired_files(root, split)
@@ -91,6 +97,8 @@ def unpaired_dataset(
         if training:
             stream = stream.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
         stream = tf.data.Dataset.zip(stream.repeat(), augment.seed_stream(jitter_seed))
+        # One example per (file, seed) element: skipping them skips whole batches exactly.
+        stream = stream.skip(skip_batches * batch_size)
         streams.append(stream.map(load, num_parallel_calls=tf.data.AUTOTUNE))
 
     dataset = tf.data.Dataset.zip({"a": streams[0], "b": streams[1]})
