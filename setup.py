@@ -7,6 +7,10 @@ from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
 VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "i2i" / "__init__.py").read_text()).group(1)
+# The model zoo: the top-level models/ folder ships as package data of `i2i._zoo` (a data
+# folder inside the installed i2i package, where i2i.zoo looks), never as a top-level
+# Python package named `models`.
+ZOO = {"i2i._zoo": "models"} if (HERE / "models").is_dir() else {}
 
 setup(
     name="i2i",
@@ -15,7 +19,9 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["i2i", "i2i.*"]),
+    packages=find_packages(include=["i2i", "i2i.*"]) + list(ZOO),
+    package_dir=ZOO,
+    package_data={name: ["*.keras", "*.json", "*.md"] for name in ZOO},
     install_requires=[
         "tensorflow>=2.16",
         # TensorFlow no longer pulls it in; the training runner writes TensorBoard logs.

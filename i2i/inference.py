@@ -860,13 +860,17 @@ def run_jobs(
         def report(line):
             tqdm.write(line, file=sys.stderr)
 
+    planned = {job.target.resolve() for job in jobs}
     todo = []
     for job in jobs:
-        if skip_existing and (job.target.exists() or job.target.with_suffix(".png").exists()):
+        # An earlier run may have written this job's PNG fallback (alpha or 16-bit), unless
+        # that name is another job's own output.
+        fallback = job.target.with_suffix(".png")
+        done = job.target.exists() or (fallback.resolve() not in planned and fallback.exists())
+        if skip_existing and done:
             summary.skipped.append(job.target)
         else:
             todo.append(job)
-    planned = {job.target.resolve() for job in jobs}
     write_budget = 512 << 20  # bytes of finished images waiting to be encoded
 
     bar = tqdm(total=len(todo), unit="img", disable=not progress or not todo, file=sys.stderr)
@@ -903,6 +907,7 @@ def run_jobs(
                 ahead.append((following, readers.submit(imageio.read_image, following.source)))
             try:
                 image = future.result()
+                del future  # the decoded image lives only as long as it is needed
             except imageio.ImageReadError as error:
                 summary.failed.append((job.source, str(error)))
                 report(f"skipped: {error}")
@@ -920,9 +925,14 @@ def run_jobs(
                 summary.tiled_inexact += 1
             try:
                 result = engine.process(image, progress=callback)
-            except InferenceError as error:
-                summary.failed.append((job.source, str(error)))
-                report(f"failed: {job.source}: {error}")
+            except (InferenceError, *_out_of_memory_errors()) as error:
+                reason = (
+                    str(error)
+                    if isinstance(error, InferenceError)
+                    else (f"out of memory ({type(error).__name__}); try a smaller --tile")
+                )
+                summary.failed.append((job.source, f"{job.source}: {reason}"))
+                report(f"failed: {job.source}: {reason}")
                 bar.update(1)
                 continue
             finally:
@@ -933,7 +943,7 @@ def run_jobs(
             target = _fallback_target(job.target, result)
             if target != job.target and target.resolve() in planned:
                 reason = f"{target} is also another input's output; use a different --ext"
-                summary.failed.append((job.source, reason))
+                summary.failed.append((job.source, f"{job.source}: {reason}"))
                 report(f"failed: {job.source}: {reason}")
                 bar.update(1)
                 continue
@@ -953,6 +963,12 @@ def run_jobs(
         bar.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _out_of_memory_errors() -> tuple:
+    import tensorflow as tf
+
+    return (MemoryError, tf.errors.ResourceExhaustedError)
 
 
 def _tile_progress(bar):

@@ -328,20 +328,26 @@ def _import_i2i_modules(path: Path) -> None:
     """Import the i2i modules a `.keras` file's layers come from, so Keras finds them.
 
     Keras only imports `keras.*` modules by itself; custom layers must be registered
-    (imported) before loading. Only modules of the i2i package are imported.
+    (imported) before loading. Only modules of the i2i package are imported. A custom
+    class that is still unregistered afterwards is named in a clear error.
     """
+    import keras
+
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         return  # Keras reports the problem with the file itself
-    modules = set()
+    modules, custom = set(), set()
 
     def walk(node):
         if isinstance(node, dict):
             module = node.get("module")
             if isinstance(module, str) and (module == "i2i" or module.startswith("i2i.")):
                 modules.add(module)
+            registered = node.get("registered_name")
+            if isinstance(registered, str) and ">" in registered:
+                custom.add(registered)
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -356,6 +362,12 @@ def _import_i2i_modules(path: Path) -> None:
             raise ModelLoadError(
                 f"{path}: needs {module}, which this version of i2i lacks ({error})"
             ) from None
+    missing = sorted(name for name in custom if keras.saving.get_registered_object(name) is None)
+    if missing:
+        raise ModelLoadError(
+            f"{path}: uses custom classes that are not registered here ({', '.join(missing)}); "
+            "import the code that defines them before loading"
+        )
 
 
 def _first_line(error: BaseException) -> str:

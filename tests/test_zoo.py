@@ -151,3 +151,53 @@ def test_zoo_folders_from_a_checkout_and_the_environment(tmp_path, monkeypatch):
     extra.mkdir()
     monkeypatch.setenv(zoo.ZOO_PATH_VARIABLE, str(extra))
     assert zoo.zoo_dirs()[0] == extra
+
+
+def test_the_wheel_ships_the_zoo(tmp_path):
+    """`pip install .` puts models/ in i2i/_zoo, found from any directory; no `models` package."""
+    import importlib.util
+    import shutil
+
+    import setuptools
+
+    has_bdist_wheel = importlib.util.find_spec("wheel") is not None or tuple(
+        int(part) for part in setuptools.__version__.split(".")[:2]
+    ) >= (70, 1)
+    if not has_bdist_wheel:
+        pytest.skip("building a wheel offline needs the `wheel` package or setuptools >= 70.1")
+    repo = zoo.Path(zoo.__file__).resolve().parents[1]
+    source = tmp_path / "src"
+    shutil.copytree(repo / "i2i", source / "i2i", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(repo / name, source / name)
+    inputs = keras.Input((None, None, 3))
+    outputs = keras.layers.Conv2DTranspose(3, 2, strides=2, dtype="float32")(inputs)
+    zoo.save_generator(keras.Model(inputs, outputs), source / "models" / "w-x2.keras", sr_card(2))
+
+    def pip(*args):
+        command = [sys.executable, "-m", "pip", *args, "-q", "--no-deps", "--no-index"]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+
+    pip("wheel", str(source), "--no-build-isolation", "-w", str(tmp_path / "dist"))
+    wheel = next((tmp_path / "dist").glob("i2i-*.whl"))
+    pip("install", str(wheel), "--target", str(tmp_path / "site"))
+    assert (tmp_path / "site" / "i2i" / "_zoo" / "w-x2.keras").is_file()
+    assert not (tmp_path / "site" / "models").exists()
+    code = textwrap.dedent("""
+        from i2i import zoo
+        model, card = zoo.load_generator("w-x2")
+        print(zoo.zoo_dirs()[0].parts[-2:], card["scale"], model.output_shape[-1])
+    """)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    environment = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env={**environment, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["('i2i',", "'_zoo')", "2", "3"]

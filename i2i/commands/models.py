@@ -82,7 +82,7 @@ def _echo_field(key, value, depth):
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 def _one_line(text: str, width: int = 60) -> str:
