@@ -193,23 +193,31 @@ def resolve_precision(name: str) -> str:
 # --------------------------------------------------------------------------- strategy
 
 
+_STRATEGIES: dict = {}
+
+
 def make_strategy(name: str):
     """The `tf.distribute` strategy for the run option `name`.
 
     `multiworker` reads the cluster from the `TF_CONFIG` environment variable and must be
-    created before any other TensorFlow op runs in the process.
+    created before any other TensorFlow op runs in the process. Strategies are created
+    once per process and reused by later runs: two MirroredStrategy instances in one
+    process can mix up their collective operations.
     """
     import tensorflow as tf
 
     if name == "default":
         return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        if not os.environ.get("TF_CONFIG"):
-            raise TrainingError("--strategy multiworker needs the TF_CONFIG environment variable")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise TrainingError(f"unknown strategy {name!r} (use {', '.join(config_lib.STRATEGIES)})")
+    if name not in config_lib.STRATEGIES:
+        raise TrainingError(f"unknown strategy {name!r} (use {', '.join(config_lib.STRATEGIES)})")
+    if name == "multiworker" and not os.environ.get("TF_CONFIG"):
+        raise TrainingError("--strategy multiworker needs the TF_CONFIG environment variable")
+    if name not in _STRATEGIES:
+        if name == "mirrored":
+            _STRATEGIES[name] = tf.distribute.MirroredStrategy()
+        else:
+            _STRATEGIES[name] = tf.distribute.MultiWorkerMirroredStrategy()
+    return _STRATEGIES[name]
 
 
 def is_chief(strategy) -> bool:
@@ -402,6 +410,8 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
             raise TrainingError(
                 "the training data repeats forever: give --steps or --set steps_per_epoch=N"
             )
+        if cfg.run.strategy == "multiworker":
+            _adapt_for_multiworker(model, dataset, strategy)
         epochs = cfg.run.total_epochs
         if resume:
             _truncate_csv(run_dir / "log.csv", start_epoch, chief)
@@ -452,6 +462,35 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
         return RunResult(model, run_dir, cfg, history, checkpoint.step, exported)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+
+
+def _adapt_for_multiworker(model, dataset, strategy) -> None:
+    """Work around two Keras 3 failures of plain models under MultiWorkerMirroredStrategy.
+
+    `fit` reduces a distributed batch across workers in `_maybe_symbolic_build`, and
+    reduces scalar step logs with `reduce("MEAN", axis=0)`; both fail
+    (keras-team/keras#20585). Build the compile state from one local batch, skip that
+    step, and return step logs with shape (1,). GANModel does the same by itself.
+    """
+    if hasattr(model, "generator_names"):
+        return
+    from i2i.gans.gan_model import multi_worker
+
+    batch = next(iter(dataset.take(1)))
+    with strategy.scope():
+        model._symbolic_build(data_batch=batch)
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+    train_step = model.train_step
+
+    def reshaped_train_step(data):
+        import tensorflow as tf
+
+        logs = train_step(data)
+        if multi_worker():
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    model.train_step = reshaped_train_step
 
 
 def save_float32_generator(network, path, card: dict) -> Path:

@@ -55,9 +55,12 @@ def tiny_dataset(batch_size: int, paired_dict: bool, repeat: bool = True, seed: 
         data = tf.data.Dataset.from_tensor_slices({"source": source, "target": target})
     else:
         data = tf.data.Dataset.from_tensor_slices((source, target))
-    data = data.shuffle(len(source), seed=seed, reshuffle_each_iteration=True)
+    # Repeat, then shuffle with a fixed order: every iterator of this dataset yields the
+    # same stream (a reshuffling shuffle gives each new iterator a new order, and
+    # tf.distribute may create more than one).
     if repeat:
         data = data.repeat()
+    data = data.shuffle(len(source), seed=seed, reshuffle_each_iteration=False)
     return data.batch(batch_size, drop_remainder=True)
 
 

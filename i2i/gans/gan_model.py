@@ -80,6 +80,27 @@ import keras
 import tensorflow as tf
 
 
+def multi_worker() -> bool:
+    """True inside a MultiWorkerMirroredStrategy spanning more than one worker."""
+    strategy = tf.distribute.get_strategy()
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode()
+    )
+
+
+def step_logs(meters) -> dict:
+    """The logs a train/test step returns: each meter's result.
+
+    Across workers Keras 3 reduces step outputs with `reduce("MEAN", axis=0)`, which fails
+    on scalars; shape (1,) values reduce to the scalar mean over all replicas.
+    """
+    logs = {meter.name: meter.result() for meter in meters}
+    if multi_worker():
+        logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
+
+
 @keras.saving.register_keras_serializable(package="i2i")
 class GANModel(keras.Model):
     """Base class of the GAN models; owns `train_step`, `test_step` and `compile`.
@@ -216,6 +237,15 @@ class GANModel(keras.Model):
         if self.discriminator_optimizer is not None and not self.discriminator_optimizer.built:
             self.discriminator_optimizer.build(self.discriminator_variables)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras would pull a batch through a throwaway iterator and `reduce` it across
+        # replicas to build compile-time losses/metrics; a compiled GANModel has none
+        # and is already built. Skipping it also avoids a Keras 3 failure under
+        # MultiWorkerMirroredStrategy (keras-team/keras#20585) and keeps the data stream
+        # independent of the strategy.
+        if not self.built:
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     # ------------------------------------------------------------------ steps
 
     @property
@@ -240,7 +270,7 @@ class GANModel(keras.Model):
         self.g_loss_meter.update_state(g_loss)
         for name, value in g_terms.items():
             self.term_meters[name].update_state(value)
-        return {meter.name: meter.result() for meter in self.metrics}
+        return step_logs(self.metrics)
 
     def _discriminator_updates(self, batch, generated):
         for repeat in range(self.n_critic):
@@ -270,7 +300,7 @@ class GANModel(keras.Model):
         for name, value in g_terms.items():
             self.term_meters[name].update_state(value)
         meters = [self.g_loss_meter] + [self.term_meters[name] for name in g_terms]
-        return {meter.name: meter.result() for meter in meters}
+        return step_logs(meters)
 
     def _checked_terms(self, terms: dict, side: str) -> dict:
         if not isinstance(terms, dict) or not terms:
