@@ -155,3 +155,149 @@ def _write_json_atomic(path: Path, data) -> None:
     with os.fdopen(fd, "w") as handle:
         json.dump(data, handle, indent=2, sort_keys=True)
     os.replace(temporary, path)
+
+
+class LinearDecay(keras.callbacks.Callback):
+    """Constant learning rate, then linear decay towards zero (the CycleGAN schedule).
+
+    For the 0-based epoch `e` the rate is
+    `base * (1 - max(0, e + 1 - constant_epochs) / (decay_epochs + 1))`, exactly the
+    reference implementation's `lambda_rule` (pix2pix/CycleGAN: 100 + 100 epochs).
+    The rate is a function of the absolute epoch Keras passes (`initial_epoch` included),
+    and the base rates are given, not read from the optimizers, so a resumed run
+    continues on the same schedule. Each epoch's rate is logged as `lr`.
+
+    Args:
+        constant_epochs: epochs at the base rate (`n_epochs`).
+        decay_epochs: epochs of linear decay after them (`n_epochs_decay`).
+        base_learning_rate: the base rate of every optimizer of the model, or a
+            sequence with one per optimizer (GANModel: generator, discriminator).
+
+    Reference:
+        Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent
+        Adversarial Networks", ICCV 2017 (and its reference code's `get_scheduler`).
+    """
+
+    def __init__(self, constant_epochs: int, decay_epochs: int, base_learning_rate):
+        super().__init__()
+        self.constant_epochs = int(constant_epochs)
+        self.decay_epochs = int(decay_epochs)
+        self.base_learning_rate = base_learning_rate
+
+    def factor(self, epoch: int) -> float:
+        """The multiplier of the base rate during 0-based `epoch`."""
+        return 1.0 - max(0, epoch + 1 - self.constant_epochs) / float(self.decay_epochs + 1)
+
+    def _bases(self, optimizers) -> list[float]:
+        bases = self.base_learning_rate
+        if isinstance(bases, int | float):
+            return [float(bases)] * len(optimizers)
+        if len(bases) != len(optimizers):
+            raise ValueError(
+                f"LinearDecay: {len(bases)} base rates for {len(optimizers)} optimizers"
+            )
+        return [float(b) for b in bases]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizers = training.model_optimizers(self.model)
+        self.rates = []
+        for optimizer, base in zip(optimizers, self._bases(optimizers), strict=True):
+            schedule = getattr(optimizer, "_learning_rate", None)
+            if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+                raise ValueError("LinearDecay needs a constant learning rate, not a schedule")
+            rate = base * self.factor(epoch)
+            optimizer.learning_rate = rate
+            self.rates.append(rate)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and getattr(self, "rates", None):
+            logs["lr"] = self.rates[0]
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Save a grid of fixed samples after every `every` epochs: input | output | target.
+
+    One row per sample. Inputs smaller than the outputs (super-resolution) are shown
+    enlarged with nearest-neighbour pixels. Files: `directory/epoch-NNNN.png`; with
+    `tensorboard_dir`, the grid is also logged as a TensorBoard image. Only the chief
+    worker writes (every worker computes the prediction, which is collective).
+
+    Args:
+        directory: where the PNG files go (`RUN_DIR/samples`).
+        inputs: a fixed batch of generator inputs (array `(N, H, W, 3)`).
+        targets: the matching ground truth, or None (no third column).
+        value_range: the float range of inputs/outputs (`(-1, 1)` translation,
+            `(0, 1)` super-resolution).
+        every: epochs between grids.
+        generate: optional `generate(model, inputs) -> images`; default `model.predict`.
+        tensorboard_dir: optional TensorBoard log folder for the images.
+    """
+
+    def __init__(
+        self,
+        directory,
+        inputs,
+        targets=None,
+        value_range=(-1.0, 1.0),
+        every: int = 1,
+        generate=None,
+        tensorboard_dir=None,
+    ):
+        super().__init__()
+        self.directory = Path(directory)
+        self.inputs = np.asarray(inputs, np.float32)
+        self.targets = None if targets is None else np.asarray(targets, np.float32)
+        self.value_range = tuple(value_range)
+        self.every = max(1, int(every))
+        self.generate = generate
+        self.tensorboard_dir = tensorboard_dir
+        self._writer = None
+
+    def grid(self) -> np.ndarray:
+        """The current grid as a uint8 `(rows * H, columns * W, 3)` image."""
+        from i2i import imageio
+
+        if self.generate is not None:
+            outputs = self.generate(self.model, self.inputs)
+        else:
+            outputs = self.model.predict(self.inputs, verbose=0)
+        outputs = np.asarray(outputs, np.float32)
+        height, width = outputs.shape[1:3]
+        columns = [_enlarge(self.inputs, height, width), outputs]
+        if self.targets is not None:
+            columns.append(_enlarge(self.targets, height, width))
+        rows = [
+            np.concatenate([column[i] for column in columns], axis=1) for i in range(len(outputs))
+        ]
+        return imageio.from_float(np.concatenate(rows, axis=0), np.uint8, self.value_range)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        image = self.grid()
+        if not training.is_chief(self.model.distribute_strategy):
+            return
+        from i2i import imageio
+
+        imageio.write_image(self.directory / f"epoch-{epoch + 1:04d}.png", image)
+        if self.tensorboard_dir is not None:
+            import tensorflow as tf
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
+            with self._writer.as_default():
+                tf.summary.image("samples", image[None], step=epoch + 1)
+            self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _enlarge(images: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour enlarge by integer factors (or leave as is when sizes match)."""
+    factor_h, factor_w = height // images.shape[1], width // images.shape[2]
+    if (factor_h, factor_w) == (1, 1) or factor_h < 1 or factor_w < 1:
+        return images[:, :height, :width]
+    return np.repeat(np.repeat(images, factor_h, axis=1), factor_w, axis=2)[:, :height, :width]
