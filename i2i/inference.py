@@ -9,7 +9,9 @@ How an image goes through the model:
 - The image is cut into tiles on the host (never whole on the device). Tile starts and
   sizes are multiples of the stride, so every tile sees the same downsampling grid as the
   whole image would; only the bottom/right border is padded (reflect) to the stride and
-  cropped off the output. Images smaller than a tile are processed whole.
+  cropped off the output. Images smaller than a tile are processed whole; images smaller
+  than the model can take (reflection padding inside the net needs a few pixels) are
+  reflect-padded up to the smallest side it accepts, found by probing once.
 - Neighbouring tiles overlap; in the overlap, each tile's weight is 0 on its outer
   quarter (where the tile's missing context shows) and rises smoothly (smoothstep) to 1
   across the middle half. The weights of the tiles covering a pixel sum to exactly 1, so
@@ -100,19 +102,23 @@ class AxisPlan:
         return self.starts[i] + self.size - self.starts[i + 1]
 
 
-def plan_axis(length: int, stride: int, tile: int | None, overlap: int) -> AxisPlan:
+def plan_axis(
+    length: int, stride: int, tile: int | None, overlap: int, minimum: int = 1
+) -> AxisPlan:
     """Cut an axis of `length` pixels into as few tiles of at most `tile` pixels as cover
     it with at least `overlap` pixels shared between neighbours.
 
     Everything is rounded to whole stride cells: `tile` down, `overlap` up. The overlap is
     reduced if needed so that non-adjacent tiles never overlap (at most two tiles cover
     any pixel along an axis, which the streaming blend relies on). `tile=None` means one
-    tile for the whole axis.
+    tile for the whole axis. `minimum` is the smallest side the model accepts: shorter
+    axes are padded up to it, and tiles are never smaller.
     """
     if length < 1:
         raise ValueError(f"cannot tile an axis of length {length}")
-    cells = -(-length // stride)
-    max_cells = cells if tile is None else max(1, tile // stride)
+    min_cells = max(1, -(-minimum // stride))
+    cells = max(-(-length // stride), min_cells)
+    max_cells = cells if tile is None else max(tile // stride, min_cells)
     if cells <= max_cells:
         return AxisPlan(length, cells * stride, cells * stride, (0,))
     overlap_cells = min(-(-max(overlap, 0) // stride), max_cells // 2)
@@ -308,6 +314,7 @@ class Engine:
         self.bytes_per_pixel = estimate_bytes_per_pixel(model, self.stride, self.scale)
         self.tile = self._auto_tile() if tile is None else (int(tile) or None)
         self._predict = _compile(self.model)
+        self.min_side = _min_side(self._predict, self.stride)
         self._lock = threading.Lock()
 
     # -- planning
@@ -323,8 +330,8 @@ class Engine:
     def plan(self, height: int, width: int) -> tuple[AxisPlan, AxisPlan]:
         """How an image of `height` x `width` is cut into tiles (rows, columns)."""
         return (
-            plan_axis(height, self.stride, self.tile, self.overlap),
-            plan_axis(width, self.stride, self.tile, self.overlap),
+            plan_axis(height, self.stride, self.tile, self.overlap, self.min_side),
+            plan_axis(width, self.stride, self.tile, self.overlap, self.min_side),
         )
 
     def is_tiled(self, height: int, width: int) -> bool:
@@ -626,6 +633,25 @@ def _with_precision(model, precision: str):
     except Exception as error:
         raise InferenceError(f"cannot run this model in {precision}: {error}") from None
     return copy
+
+
+def _min_side(predict, stride: int) -> int:
+    """The smallest square input side (a multiple of `stride`) the model runs on.
+
+    Some layers cannot work on tiny feature maps (reflection padding needs more pixels
+    than it pads): the model is probed on zeros at growing sizes, once.
+    """
+    import tensorflow as tf
+
+    error = None
+    for cells in (1, 2, 4, 8, 16, 32, 64):
+        side = cells * stride
+        try:
+            predict(tf.zeros((1, side, side, 3)))
+            return side
+        except (tf.errors.InvalidArgumentError, ValueError) as failure:
+            error = failure
+    raise InferenceError(f"the model fails on every probe input up to {side} px: {error}")
 
 
 def _compile(model):
