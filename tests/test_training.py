@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from tiny_gan import TinyOptions, TinyPlainTask, tiny_arrays
+from tiny_gan import TinyGANTask, TinyOptions, TinyPlainTask, tiny_arrays
 
 from i2i import config, training
 
@@ -102,23 +102,30 @@ def test_infinite_data_needs_a_step_count(tmp_path):
         training.run(TinyPlainTask(), make_config(tmp_path / "run", epochs=1))
 
 
+@pytest.mark.parametrize("kind", ["plain", "gan"])
 @pytest.mark.parametrize("precision", ["float32", "mixed_float16", "mixed_bfloat16"])
-def test_each_precision_trains_with_finite_losses(tmp_path, precision):
-    result = training.run(
-        TinyPlainTask(), make_config(tmp_path / "run", steps=3, precision=precision)
-    )
+def test_each_precision_trains_with_finite_losses(tmp_path, precision, kind):
+    task = TinyPlainTask() if kind == "plain" else TinyGANTask()
+    result = training.run(task, make_config(tmp_path / "run", steps=3, precision=precision))
     model = result.model
-    assert all(math.isfinite(v) for v in result.history.history["loss"])
-    conv = model.layers[1]
+    assert all(math.isfinite(v) for v in result.history.history.values() for v in v)
+    generator = model if kind == "plain" else model.generator
+    conv = generator.layers[1]
     assert conv.compute_dtype == ("float32" if precision == "float32" else precision[6:])
     assert conv.variable_dtype == "float32"
     assert model.predict(tiny_arrays(2)[0], verbose=0).dtype == np.float32
-    loss_scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
-    assert loss_scaled == (precision == "mixed_float16")
+    for optimizer in training.model_optimizers(model):
+        loss_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        assert loss_scaled == (precision == "mixed_float16")
     # The policy is restored after the run; the exported generator is float32.
     assert keras.config.dtype_policy().name == "float32"
     exported = keras.saving.load_model(tmp_path / "run" / "generator.keras")
     assert {layer.compute_dtype for layer in exported.layers[1:]} == {"float32"}
+    np.testing.assert_allclose(
+        exported.predict(tiny_arrays(2)[0], verbose=0),
+        generator.predict(tiny_arrays(2)[0], verbose=0),
+        atol=0.02 if precision != "float32" else 1e-6,
+    )
 
 
 def test_auto_precision_follows_gpu_presence(monkeypatch):
@@ -131,11 +138,13 @@ def test_auto_precision_follows_gpu_presence(monkeypatch):
         training.resolve_precision("float64")
 
 
+@pytest.mark.parametrize("kind", ["plain", "gan"])
 @pytest.mark.parametrize("jit", [False, True])
-def test_jit_compile_is_pinned(tmp_path, jit):
-    result = training.run(TinyPlainTask(), make_config(tmp_path / "run", steps=2, jit_compile=jit))
+def test_jit_compile_is_pinned(tmp_path, jit, kind):
+    task = TinyPlainTask() if kind == "plain" else TinyGANTask()
+    result = training.run(task, make_config(tmp_path / "run", steps=2, jit_compile=jit))
     assert result.model.jit_compile is jit
-    assert all(math.isfinite(v) for v in result.history.history["loss"])
+    assert all(math.isfinite(v) for v in result.history.history.values() for v in v)
 
 
 def test_cli_run_options_and_one_line_errors(tmp_path):
