@@ -301,3 +301,55 @@ def _enlarge(images: np.ndarray, height: int, width: int) -> np.ndarray:
     if (factor_h, factor_w) == (1, 1) or factor_h < 1 or factor_w < 1:
         return images[:, :height, :width]
     return np.repeat(np.repeat(images, factor_h, axis=1), factor_w, axis=2)[:, :height, :width]
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Save the generator whenever a logged value reaches a new best (e.g. `val_psnr`).
+
+    Put it after the callback that adds the value to `logs`. The best value is kept in
+    `<path>.best.json` beside the model, so a resumed run only replaces the saved
+    generator with a better one. Only the chief worker writes.
+
+    Args:
+        monitor: the logs key to watch.
+        path: the `.keras` file to write (through `i2i.zoo.save_generator`, float32).
+        card: the generator card (see `i2i.zoo`); `monitor`, its value and the epoch
+            are added.
+        mode: "max" (PSNR, SSIM) or "min" (a loss).
+        network: `network(model) -> keras.Model` to save; default the model itself,
+            or a GANModel's first generator.
+    """
+
+    def __init__(self, monitor: str, path, card: dict, mode: str = "max", network=None):
+        super().__init__()
+        if mode not in ("max", "min"):
+            raise ValueError(f"KeepBest: mode must be max or min, got {mode!r}")
+        self.monitor, self.path, self.card, self.mode = monitor, Path(path), dict(card), mode
+        self.network = network
+        self.record = self.path.with_suffix(".best.json")
+
+    def best(self) -> float | None:
+        """The best value saved so far (also by an earlier, resumed run), or None."""
+        if not self.record.exists():
+            return None
+        return float(json.loads(self.record.read_text())["value"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = _finite_scalar((logs or {}).get(self.monitor))
+        if value is None or not math.isfinite(value):
+            return
+        best = self.best()
+        better = best is None or (value > best if self.mode == "max" else value < best)
+        if not better or not training.is_chief(self.model.distribute_strategy):
+            return
+        if self.network is not None:
+            network = self.network(self.model)
+        elif hasattr(self.model, "generator_names"):
+            network = getattr(self.model, self.model.generator_names[0])
+        else:
+            network = self.model
+        card = {**self.card, "best": {"monitor": self.monitor, "value": value, "epoch": epoch + 1}}
+        training.save_float32_generator(network, self.path, card)
+        _write_json_atomic(
+            self.record, {"monitor": self.monitor, "value": value, "epoch": epoch + 1}
+        )
