@@ -232,6 +232,20 @@ def is_chief(strategy) -> bool:
 # --------------------------------------------------------------------------- data
 
 
+def default_steps_per_epoch(steps: int, longest: int = 1000, shortest: int = 100) -> int:
+    """Epoch length for `--steps` alone: all of it up to `longest`, else the longest
+    divisor of `steps` in `[shortest, longest]` (an epoch is the checkpoint interval)."""
+    if steps <= longest:
+        return steps
+    for length in range(longest, shortest - 1, -1):
+        if steps % length == 0:
+            return length
+    raise TrainingError(
+        f"--steps {steps} has no divisor between {shortest} and {longest}: "
+        "give --set steps_per_epoch=N (the checkpoint interval), a divisor of --steps"
+    )
+
+
 def skip_batches(dataset, start_step: int):
     """`dataset` positioned after `start_step` batches (exact; reads what it skips)."""
     return dataset.skip(start_step) if start_step else dataset
@@ -372,6 +386,9 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
     why = " (auto: GPU visible)" if cfg.run.precision == "auto" and precision != "float32" else ""
     why = why or (" (auto: no GPU)" if cfg.run.precision == "auto" else "")
     cfg = config_lib.replace(cfg, precision=precision)
+    if cfg.run.steps is not None and cfg.run.steps_per_epoch is None:
+        # Pinned in config.json, so a resume with more --steps keeps the same epochs.
+        cfg = config_lib.replace(cfg, steps_per_epoch=default_steps_per_epoch(cfg.run.steps))
     log(
         f"precision {precision}{why}, jit_compile={cfg.run.jit_compile}, "
         f"strategy {cfg.run.strategy} ({strategy.num_replicas_in_sync} replica(s))"

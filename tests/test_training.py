@@ -128,6 +128,14 @@ def test_each_precision_trains_with_finite_losses(tmp_path, precision, kind):
     )
 
 
+def test_default_steps_per_epoch():
+    assert training.default_steps_per_epoch(40) == 40
+    assert training.default_steps_per_epoch(40000) == 1000
+    assert training.default_steps_per_epoch(2500) == 625
+    with pytest.raises(training.TrainingError, match="steps_per_epoch"):
+        training.default_steps_per_epoch(1009)
+
+
 def test_auto_precision_follows_gpu_presence(monkeypatch):
     monkeypatch.setattr(training, "gpu_visible", lambda: True)
     assert training.resolve_precision("auto") == "mixed_float16"
@@ -156,17 +164,26 @@ def test_cli_run_options_and_one_line_errors(tmp_path):
     assert ok.exit_code == 0, ok.output
     cfg = config.read(tmp_path / "run" / "config.json", TinyOptions)
     assert (cfg.run.steps, cfg.run.batch_size) == (4, 2)
+    assert cfg.run.steps_per_epoch == 4  # pinned for later resumes
 
     more = runner.invoke(
-        main, ["plain", "--out", out, "--steps", "6", "--resume", "--set", "lr=1e-3"]
+        main, ["plain", "--out", out, "--steps", "8", "--resume", "--set", "lr=1e-3"]
     )
     assert more.exit_code == 0, more.output
     cfg = config.read(tmp_path / "run" / "config.json", TinyOptions)
-    assert (cfg.run.steps, cfg.run.batch_size, cfg.model.lr) == (6, 2, 1e-3)  # rest kept
+    assert (cfg.run.steps, cfg.run.batch_size, cfg.model.lr) == (8, 2, 1e-3)  # rest kept
+    assert training.latest_checkpoint(tmp_path / "run")["step"] == 8
+
+    more = runner.invoke(main, ["plain", "--out", out, "--epochs", "3", "--resume"])
+    assert more.exit_code == 0, more.output
+    cfg = config.read(tmp_path / "run" / "config.json", TinyOptions)
+    assert (cfg.run.steps, cfg.run.epochs, cfg.run.steps_per_epoch) == (None, 3, 4)
+    assert training.latest_checkpoint(tmp_path / "run")["step"] == 12
 
     for args, message in [
         (["--set", "nope=1"], "unknown key"),
         (["--set", "lr=fast"], "expected a number"),
+        (["--steps", "10", "--resume"], "not a multiple"),
         (["--resume", "--out", str(tmp_path / "none")], "no such config"),
         ([], "already holds a run"),
     ]:

@@ -76,6 +76,8 @@ class RunRequest:
         given = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
         if self.steps is not None and self.epochs is None:
             given["epochs"] = 1  # --steps decides; keep the epochs field neutral
+        if self.epochs is not None and self.steps is None:
+            given["steps"] = None  # --epochs replaces a saved --steps on --resume
         return given
 
     def config(self, task, model: dict | None = None) -> config_lib.Config:
