@@ -24,6 +24,7 @@ NETS: dict[str, str] = {
     "unet": "i2i.nets.unet:unet",
     "patchgan": "i2i.nets.patchgan:patchgan",
     "resnet_generator": "i2i.nets.resnet_generator:resnet_generator",
+    "srresnet": "i2i.nets.srresnet:srresnet",
 }
 
 # Adversarial loss modes.
