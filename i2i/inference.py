@@ -62,7 +62,7 @@ import numpy as np
 
 from i2i import imageio
 
-DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes of model activations per batch of tiles
+DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes: activations and float output blocks of a batch
 DEFAULT_OVERLAP = {"super-resolution": 32, "translation": 64}  # input pixels
 MIN_TILE = 64
 MAX_TILE = 2048
@@ -245,7 +245,8 @@ class Engine:
         batch_size: tiles per model call.
         precision: `"float32"`, `"float16"` / `"bfloat16"` (mixed: float32 variables and
             output head), or `"auto"` (float16 on a GPU, float32 on CPU).
-        memory_budget: bytes of activations a batch of tiles may use (auto tile only).
+        memory_budget: bytes a batch of tiles may use for model activations and float
+            output blocks (auto tile only).
         alpha: how RGBA alpha is upscaled: `"bicubic"` or `"model"` (through the
             generator, twice the compute).
         strength: translation only: blend `strength * output + (1 - strength) * input`.
@@ -320,8 +321,13 @@ class Engine:
     # -- planning
 
     def _auto_tile(self) -> int:
-        """The largest stride-multiple tile whose batch fits the memory budget."""
-        pixels = self.memory_budget / (self.batch_size * self.bytes_per_pixel)
+        """The largest stride-multiple tile whose batch fits the memory budget.
+
+        The budget covers the model's activations and the host's float output blocks (one
+        batch being blended while the next one runs).
+        """
+        blending = 2 * 4.0 * 3 * self.scale * self.scale
+        pixels = self.memory_budget / (self.batch_size * (self.bytes_per_pixel + blending))
         side = math.isqrt(max(1, int(pixels)))
         floor = max(MIN_TILE, 4 * self.overlap, 4 * self.stride)
         side = min(max(side, floor), MAX_TILE)
@@ -370,21 +376,18 @@ class Engine:
         channels = 1 if image.ndim == 2 else image.shape[2]
         shape = (height * s, width * s) if channels == 1 else (height * s, width * s, channels)
         output = np.empty(shape, image.dtype)
-        low, high = self.value_range
-
-        def quantize(block):
-            return imageio.from_float(block, image.dtype, (low, high))
+        value_range = self.value_range
 
         if channels == 1:
             source = np.broadcast_to(image[:, :, None], (height, width, 3))
 
             def sink(block, y, x):
-                output[y, x] = quantize(_luma(block))
+                _quantize_into(output[y, x], _luma(block), value_range)
         else:
             source = image if channels == 3 else fill_transparent(image)
 
             def sink(block, y, x):
-                output[y, x, :3] = quantize(block)
+                _quantize_into(output[y, x, :3], block, value_range)
 
         self._run(source, sink, progress)
         if channels == 4:
@@ -396,7 +399,7 @@ class Engine:
             else:
 
                 def alpha_sink(block, y, x):
-                    output[y, x, 3] = quantize(block.mean(axis=-1))
+                    _quantize_into(output[y, x, 3], block.mean(axis=-1), value_range)
 
                 self._run(np.broadcast_to(alpha[:, :, None], (height, width, 3)), alpha_sink)
         out_h, out_w = self.output_size(height, width)
@@ -490,6 +493,18 @@ def _crop(source, row_index, col_index, y: int, x: int, height: int, width: int)
     rows = slice(y, y + height) if y + height <= source.shape[0] else row_index[y : y + height]
     cols = slice(x, x + width) if x + width <= source.shape[1] else col_index[x : x + width]
     return source[rows][:, cols]
+
+
+def _quantize_into(target: np.ndarray, block: np.ndarray, value_range) -> None:
+    """`target[...] = imageio.from_float(block, target.dtype, value_range)`, computed in
+    place in `block` (float32, consumed) so no output-sized temporaries are made."""
+    low, high = value_range
+    block -= np.float32(low)
+    block /= np.float32(high - low)
+    np.clip(block, 0.0, 1.0, out=block)
+    block *= np.float32(imageio.MAX_VALUES[target.dtype])
+    np.rint(block, out=block)
+    target[...] = block
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from inference_helpers import (
     translation_net,
 )
 
-from i2i import inference
+from i2i import imageio, inference
 from i2i.inference import Engine, InferenceError, plan_axis, tile_weights
 
 TOLERANCE = 1e-5
@@ -231,6 +231,20 @@ def test_auto_tile_follows_the_memory_budget(sr2):
     assert batched.tile < Engine(sr2, sr_card(2), memory_budget=64 << 20).tile
     # sr_net(2): the widest activation is 12 channels at input size, plus input and output.
     assert 4 * (3 * 12 + 3 + 12) == pytest.approx(small.bytes_per_pixel)
+    # The budget also holds two float output blocks of the batch (2 x 4 B x 3 x scale^2).
+    medium = Engine(sr2, sr_card(2), memory_budget=16 << 20)
+    per_pixel = medium.bytes_per_pixel + 2 * 4 * 3 * 4
+    assert (medium.tile + 1) ** 2 * per_pixel > 16 << 20 >= medium.tile**2 * per_pixel
+
+
+def test_in_place_quantization_matches_imageio():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.2, 0.7, (50, 40, 3)).astype(np.float32)
+    x[0, :4, 0] = [0.5 / 255, 1.5 / 255, -1e-9, 1.0]  # rounding ties and the ends
+    for dtype, value_range in ((np.uint8, (0.0, 1.0)), (np.uint16, (-1.0, 1.0))):
+        target = np.zeros(x.shape, dtype)
+        inference._quantize_into(target, x.copy(), value_range)
+        np.testing.assert_array_equal(target, imageio.from_float(x, dtype, value_range))
 
 
 def test_the_device_only_sees_tiles(sr2):

@@ -189,7 +189,11 @@ def _run(command, model_name, direction, engine_options, options):
         raise click.ClickException(str(error)) from None
 
     output = options["output"]
-    tiling = "whole images" if engine.tile is None else f"tiles of {engine.tile} px"
+    tiling = (
+        "whole images"
+        if engine.tile is None
+        else f"tiles of {engine.tile} px, overlap {engine.overlap}"
+    )
     click.echo(
         f"{command}: {len(jobs)} image{'s' * (len(jobs) != 1)} with {entry.label} "
         f"(x{engine.scale}, {tiling}, {engine.precision}) -> {output}",

@@ -1,0 +1,344 @@
+"""Inference speed and memory: the folder engine against the bare model, on 2 CPU cores.
+
+Measures, in one run:
+
+- ceiling: a large float32 matmul (GFLOP/s), the machine's compute ceiling;
+- bare model: output megapixels/s of the model alone on whole images already in memory
+  as float tensors (the same traced call the engine uses, no I/O, no tiling);
+- end to end: output megapixels/s of `i2i.inference.run_jobs` on a folder of the same
+  images (decode ahead, tile, model, blend, convert, encode PNG behind, atomic writes),
+  and its overhead over the bare model (target: <= 15%);
+- tiled vs untiled: one larger image whole (`tile=0`) and in tiles (auto and 128 px);
+- memory: peak RSS while upscaling a 4000x3000 image x4 in a fresh process, against
+  the output image's size (target: bounded by the output image plus a fixed working set,
+  not by the input size times the model's activations). Split into the compute phase
+  (`Engine.process`) and the write (`imageio.write_image`, which holds a BGR copy and
+  the encoded bytes besides the output).
+
+The SR model is the zoo's or `--model`'s, else an SRResNet-shaped x4 network with random
+weights (`--filters`, `--blocks`). The memory run uses a light x4 network (3 convs of 32
+channels + pixel shuffle) so that 12 input megapixels finish in about a minute on 2 cores.
+
+Run:
+
+```bash
+python benchmarks/inference.py                  # table, then one JSON line
+python benchmarks/inference.py --skip-memory --json out.json
+```
+
+Never part of the test suite (timings are not assertions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _limit_cores(cores: int) -> None:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(cores)
+    tf.config.threading.set_inter_op_parallelism_threads(cores)
+    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > cores:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
+
+
+def _rss_mb(field: str = "VmRSS") -> float:
+    """Resident (VmRSS) or peak resident (VmHWM) memory of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def srresnet_like(scale: int = 4, filters: int = 64, blocks: int = 16):
+    """SRResNet's shape (Ledig et al. 2017) without batch norm: random-weight stand-in."""
+    import keras
+
+    from i2i.layers.pixel_shuffle import PixelShuffle
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(filters, 9, padding="same")(inputs)
+    x = head = keras.layers.PReLU(shared_axes=[1, 2])(x)
+    for _ in range(blocks):
+        y = keras.layers.Conv2D(filters, 3, padding="same")(x)
+        y = keras.layers.PReLU(shared_axes=[1, 2])(y)
+        y = keras.layers.Conv2D(filters, 3, padding="same")(y)
+        x = keras.layers.Add()([x, y])
+    x = keras.layers.Add()([head, keras.layers.Conv2D(filters, 3, padding="same")(x)])
+    for _ in range({2: 1, 4: 2}[scale]):
+        x = keras.layers.Conv2D(filters * 4, 3, padding="same")(x)
+        x = PixelShuffle(2)(x)
+        x = keras.layers.PReLU(shared_axes=[1, 2])(x)
+    outputs = keras.layers.Conv2D(3, 9, padding="same", activation="sigmoid", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=f"srresnet_like_f{filters}_b{blocks}")
+
+
+def light_x4(filters: int = 32):
+    import keras
+
+    from i2i.layers.pixel_shuffle import PixelShuffle
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(48, 3, padding="same")(x)
+    outputs = keras.layers.Activation("sigmoid", dtype="float32")(PixelShuffle(4)(x))
+    return keras.Model(inputs, outputs, name="light_x4")
+
+
+SR_CARD = {"task": "super-resolution", "scale": 4, "value_range": [0.0, 1.0], "stride": 1}
+
+
+def _photos(count: int, width: int, height: int):
+    """`count` distinct crops of scikit-image's real photos, `height` x `width` RGB."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    names = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field")
+    out = []
+    for i in range(count):
+        photo = getattr(data, names[i % len(names)])()[:, :, :3]
+        h, w = photo.shape[:2]
+        side = min(h, w)
+        y = (i * 37) % (h - side + 1)
+        x = (i * 53) % (w - side + 1)
+        crop = photo[y : y + side, x : x + side]
+        out.append(np.ascontiguousarray(cv2.resize(crop, (width, height), cv2.INTER_AREA)))
+    return out
+
+
+def ceiling_gflops(seconds: float = 2.0) -> float:
+    import tensorflow as tf
+
+    a = tf.random.normal((2048, 2048))
+    b = tf.random.normal((2048, 2048))
+    (a @ b).numpy()
+    runs, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        (a @ b).numpy()
+        runs += 1
+    return 2 * 2048**3 * runs / (time.perf_counter() - started) / 1e9
+
+
+def _timed(function, repeats: int):
+    """Best wall time of `function()` over `repeats` runs (the least disturbed one: the
+    machine is shared, and other processes only ever add time)."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def speed(model, card, images, big, repeats: int) -> dict:
+    import numpy as np
+
+    from i2i import imageio, inference
+
+    engine = inference.Engine(model, card)
+    scale = engine.scale
+    floats = [imageio.to_float(image, engine.value_range)[None] for image in images]
+    out_mp = sum(i.shape[0] * i.shape[1] * scale * scale for i in images) / 1e6
+    for x in floats[:1]:
+        engine._predict(x)  # trace
+
+    def bare():
+        for x in floats:
+            engine._predict(x).numpy()
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in"
+        for i, image in enumerate(images):
+            imageio.write_image(source / f"{i:03d}.png", image)
+        jobs = inference.plan_jobs([source], Path(folder) / "out")
+
+        def end_to_end():
+            inference.run_jobs(engine, jobs, progress=False)
+
+        bare()  # warm-up: oneDNN builds its kernels per shape on first use
+        end_to_end()
+        # Interleaved, so that load from other processes drifts both sides alike.
+        pairs = [(_timed(bare, 1), _timed(end_to_end, 1)) for _ in range(repeats)]
+        bare_seconds = min(p[0] for p in pairs)
+        e2e_seconds = min(p[1] for p in pairs)
+        untiled_whole = all(not engine.is_tiled(*i.shape[:2]) for i in images)
+
+    rows = {
+        "bare_model_mp_per_s": out_mp / bare_seconds,
+        "end_to_end_mp_per_s": out_mp / e2e_seconds,
+        "end_to_end_overhead": e2e_seconds / bare_seconds - 1.0,
+        "folder_images": len(images),
+        "folder_image_size": list(images[0].shape[:2]),
+        "folder_images_untiled": untiled_whole,
+        "auto_tile": engine.tile,
+    }
+
+    big_mp = big.shape[0] * big.shape[1] * scale * scale / 1e6
+    tiled = {}
+    for label, tile in (("untiled", 0), ("auto", None), ("tile128", 128)):
+        e = inference.Engine(model, card, tile=tile)
+        rows_, cols_ = e.plan(*big.shape[:2])
+        e.process(big)  # trace and warm up this tile shape
+        seconds = _timed(lambda e=e: e.process(big), repeats)
+        tiled[label] = {
+            "tile": e.tile,
+            "tiles": len(rows_.starts) * len(cols_.starts),
+            "mp_per_s": big_mp / seconds,
+        }
+    rows["tiling"] = tiled
+    rows["tiling_image_size"] = list(big.shape[:2])
+    whole = inference.Engine(model, card, tile=0).process(big).astype(np.int16)
+    auto = inference.Engine(model, card, tile=128).process(big).astype(np.int16)
+    rows["tiled_vs_untiled_max_uint8_difference"] = int(np.abs(whole - auto).max())
+    return rows
+
+
+def memory_child(path: str, cores: int) -> None:
+    """In a fresh process: upscale `path` x4 with the light net and print RSS as JSON."""
+    _limit_cores(cores)
+    from i2i import imageio, inference
+
+    engine = inference.Engine(light_x4(), SR_CARD)
+    engine.process(imageio.read_image(path)[:64, :64])  # trace, allocate the runtime
+    baseline = _rss_mb()
+    image = imageio.read_image(path)
+    started = time.perf_counter()
+    output = engine.process(image)
+    compute_seconds = time.perf_counter() - started
+    after_compute_peak = _rss_mb("VmHWM")
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        imageio.write_image(Path(folder) / "big.png", output)
+        write_seconds = time.perf_counter() - started
+    result = {
+        "input": list(image.shape),
+        "output": list(output.shape),
+        "tile": engine.tile,
+        "output_mb": output.nbytes / 2**20,
+        "input_mb": image.nbytes / 2**20,
+        "baseline_rss_mb": baseline,
+        "peak_rss_compute_mb": after_compute_peak,
+        "peak_rss_with_write_mb": _rss_mb("VmHWM"),
+        "compute_seconds": compute_seconds,
+        "write_seconds": write_seconds,
+        "working_set_mb": after_compute_peak - baseline - output.nbytes / 2**20,
+    }
+    print(json.dumps(result))
+
+
+def memory(cores: int) -> dict:
+    import cv2
+    import numpy as np
+
+    from i2i import imageio
+
+    photo = _photos(1, 1000, 750)[0]
+    big = cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    big = np.clip(
+        big.astype(np.int16) + np.random.default_rng(0).integers(-3, 4, big.shape), 0, 255
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.png"
+        imageio.write_image(path, big.astype(np.uint8))
+        result = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(path), "--cores", str(cores)],
+            capture_output=True,
+            text=True,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=None, help="zoo name, .keras file or run directory")
+    parser.add_argument("--filters", type=int, default=64)
+    parser.add_argument("--blocks", type=int, default=16)
+    parser.add_argument("--images", type=int, default=6, help="images in the folder")
+    parser.add_argument("--size", type=int, default=96, help="folder image side (input px)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cores", type=int, default=2, help="CPU threads for TensorFlow")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--json", default=None, help="also write the JSON here")
+    parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.cores)
+        return
+
+    _limit_cores(args.cores)
+    from i2i import zoo
+
+    label = None
+    if args.model:
+        model, card = zoo.load_generator(args.model)
+        label = args.model
+    else:
+        try:
+            model, card = zoo.load_generator(zoo.DEFAULT_SR_MODEL)
+            label = zoo.DEFAULT_SR_MODEL
+        except zoo.ZooError:
+            model, card = srresnet_like(4, args.filters, args.blocks), SR_CARD
+            label = f"{model.name} (random weights, {model.count_params():,} params)"
+
+    images = _photos(args.images, args.size, args.size)
+    big = _photos(1, args.size * 4, args.size * 3)[0]
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {args.cores} threads",
+        "load_average_at_start": os.getloadavg()[0],
+        "model": label,
+        "ceiling_gflops": ceiling_gflops(),
+        **speed(model, card, images, big, args.repeats),
+    }
+    if not args.skip_memory:
+        report["memory_4000x3000_x4"] = memory(args.cores)
+
+    print(f"model: {report['model']}")
+    print(f"machine: {report['machine']}, load average {report['load_average_at_start']:.1f}")
+    print(f"{'measurement':<44}{'value':>14}")
+    print(f"{'matmul ceiling (GFLOP/s)':<44}{report['ceiling_gflops']:>14.1f}")
+    size = "x".join(map(str, report["folder_image_size"]))
+    print(
+        f"{f'bare model, {args.images} x {size} (out MP/s)':<44}"
+        f"{report['bare_model_mp_per_s']:>14.3f}"
+    )
+    print(f"{'end to end folder, PNG (out MP/s)':<44}{report['end_to_end_mp_per_s']:>14.3f}")
+    print(f"{'end-to-end overhead (target <= 15%)':<44}{report['end_to_end_overhead']:>14.1%}")
+    big_size = "x".join(map(str, report["tiling_image_size"]))
+    for name, row in report["tiling"].items():
+        text = f"{big_size} {name} (tile {row['tile']}, {row['tiles']} tiles) MP/s"
+        print(f"{text:<44}{row['mp_per_s']:>14.3f}")
+    diff = report["tiled_vs_untiled_max_uint8_difference"]
+    print(f"{'tile 128 vs untiled, max |uint8 diff|':<44}{diff:>14d}")
+    if "memory_4000x3000_x4" in report:
+        m = report["memory_4000x3000_x4"]
+        print(f"{'4000x3000 x4 light net: compute (s)':<44}{m['compute_seconds']:>14.1f}")
+        print(f"{'  output image (MB)':<44}{m['output_mb']:>14.0f}")
+        print(f"{'  RSS before the image (MB)':<44}{m['baseline_rss_mb']:>14.0f}")
+        print(f"{'  peak RSS, compute (MB)':<44}{m['peak_rss_compute_mb']:>14.0f}")
+        print(f"{'  working set = peak - before - output (MB)':<44}{m['working_set_mb']:>14.0f}")
+        print(f"{'  peak RSS incl. PNG write (MB)':<44}{m['peak_rss_with_write_mb']:>14.0f}")
+        print(f"{'  PNG write (s)':<44}{m['write_seconds']:>14.1f}")
+    print(json.dumps(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
