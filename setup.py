@@ -12,6 +12,10 @@ VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "i2i" / "__init__.py").r
 # Python package named `models`.
 ZOO = {"i2i._zoo": "models"} if (HERE / "models").is_dir() else {}
 
+# `i2i export`: ONNX conversion (tf2onnx 1.17 is the first release that accepts the
+# protobuf TensorFlow 2.21 needs), ONNX Runtime and LiteRT to check the exports.
+EXPORT = ["tf2onnx>=1.17", "onnx>=1.16", "onnxruntime>=1.18", "ai-edge-litert>=1.2"]
+
 setup(
     name="i2i",
     version=VERSION,
@@ -41,7 +45,8 @@ setup(
         "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=8", "scikit-image>=0.22", "ruff>=0.5"],
+        "test": ["pytest>=8", "scikit-image>=0.22", "ruff>=0.5", *EXPORT],
+        "export": EXPORT,
     },
     entry_points={"console_scripts": ["i2i = i2i.cli:main"]},
 )

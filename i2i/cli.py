@@ -11,6 +11,7 @@ import click
 from i2i import __version__
 from i2i.commands.dataset import dataset
 from i2i.commands.evaluate import evaluate
+from i2i.commands.export import export
 from i2i.commands.infer import translate, upscale
 from i2i.commands.models import models
 from i2i.commands.pix2pix import finetune, pix2pix
@@ -31,6 +32,7 @@ cli.add_command(dataset)
 cli.add_command(upscale)
 cli.add_command(translate)
 cli.add_command(models)
+cli.add_command(export)
 train.add_command(pix2pix)
 cli.add_command(finetune)
 
