@@ -16,6 +16,7 @@ from i2i.commands.infer import translate, upscale
 from i2i.commands.models import models
 from i2i.commands.pix2pix import finetune, pix2pix
 from i2i.commands.report import report
+from i2i.commands.sr import srresnet
 from i2i.commands.train import train
 
 
@@ -35,6 +36,7 @@ cli.add_command(models)
 cli.add_command(export)
 train.add_command(pix2pix)
 cli.add_command(finetune)
+train.add_command(srresnet)
 
 
 def main():

@@ -390,8 +390,7 @@ def validation_set(paths, scale: int, size: int | None = 256) -> ValidationSet:
             image = as_rgb(imageio.read_image(path))
         except imageio.ImageReadError as error:
             raise SRDataError(str(error)) from None
-        if image.dtype != np.uint8:
-            image = np.round(image / 257.0).astype(np.uint8)
+        image = _as_uint8(image)
         hr = mod_crop(_centre_crop(image, size), scale)
         if min(hr.shape[:2]) < 4 * scale:
             raise SRDataError(f"{path}: {image.shape[1]}x{image.shape[0]} is too small")
@@ -399,6 +398,38 @@ def validation_set(paths, scale: int, size: int | None = 256) -> ValidationSet:
         hrs.append(np.ascontiguousarray(hr))
         lrs.append(downsample(hr, scale))
     return ValidationSet(names, lrs, hrs, scale)
+
+
+def validation_pairs(pairs, scale: int, size: int | None = 256) -> ValidationSet:
+    """Like `validation_set`, from stored `(hr_path, lr_path)` pairs (see `check_pairs`).
+
+    The LR centre crop is `size // scale` pixels; the HR crop is the region it covers.
+    """
+    scale = _check_scale(scale)
+    names, lrs, hrs = [], [], []
+    for hr_path, lr_path in pairs:
+        try:
+            hr = as_rgb(imageio.read_image(hr_path))
+            lr = as_rgb(imageio.read_image(lr_path))
+        except imageio.ImageReadError as error:
+            raise SRDataError(str(error)) from None
+        if hr.shape[:2] != (lr.shape[0] * scale, lr.shape[1] * scale):
+            raise SRDataError(f"{hr_path} and {lr_path} are not a x{scale} pair")
+        h, w = lr.shape[:2]
+        ch, cw = (h, w) if size is None else (min(size // scale, h), min(size // scale, w))
+        top, left = (h - ch) // 2, (w - cw) // 2
+        names.append(Path(hr_path).name)
+        lrs.append(_as_uint8(lr[top : top + ch, left : left + cw]))
+        hrs.append(
+            _as_uint8(hr[top * scale : (top + ch) * scale, left * scale : (left + cw) * scale])
+        )
+    return ValidationSet(names, lrs, hrs, scale)
+
+
+def _as_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype != np.uint8:
+        image = np.round(image / 257.0).astype(np.uint8)
+    return np.ascontiguousarray(image)
 
 
 def _centre_crop(image: np.ndarray, size: int | None) -> np.ndarray:

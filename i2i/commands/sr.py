@@ -1,0 +1,375 @@
+"""`i2i train srresnet`: SRGAN stage 1, an SRResNet generator trained with a pixel loss.
+
+```bash
+i2i train srresnet --data photos/ --scale 4 --out runs/sr_x4 --steps 20000 \\
+    --set steps_per_epoch=200
+i2i train srresnet --out runs/sr_x4 --resume            # continue where it stopped
+```
+
+Every epoch the generator is scored on held-out images (PSNR and SSIM on the Y channel,
+`scale` border pixels cropped, outputs rounded to uint8: the BasicSR protocol) beside
+MATLAB bicubic upscaling of the same LR images; the columns `val_psnr`, `val_ssim`,
+`val_psnr_bicubic`, `val_ssim_bicubic` go to log.csv, and the best generator so far is
+kept as RUN_DIR/generator.keras (+ card with its scores), also at the end of the run.
+
+Held-out images come from `--val-data DIR`, else from the data's `test/` split, else
+`--set holdout=N` images of the training folder are set aside (never trained on).
+
+TensorFlow is imported inside functions only (`i2i --help` stays instant).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import click
+
+from i2i import training
+from i2i.commands.train import run_options
+
+SCALES = (2, 3, 4)
+
+
+@dataclass(frozen=True)
+class SRResNetOptions:
+    """Model options of `i2i train srresnet` (each settable with `--set name=value`).
+
+    Attributes:
+        data: HR training folder (images, `hr/`, or `hr/` + `lr/` pairs; `train/` split
+            folders allowed).
+        val_data: held-out HR folder (or pairs) for validation; "" = the data's `test/`
+            split if it has one, else `holdout` images of `data`.
+        holdout: images of `data` set aside for validation when there is no other.
+        val_size: side of the HR centre crop of each validation image (None: whole).
+        scale: 2, 3 or 4.
+        patch_size: HR training patch side (a multiple of `scale`).
+        degradation: "bicubic" (MATLAB imresize) or "realistic" (blur, noise, JPEG).
+        patches_per_image: patches cut from each decoded training image.
+        num_blocks, filters, batch_norm, residual: the network (`i2i.nets.srresnet`);
+            residual "bicubic" predicts the detail on top of a bicubic upscale.
+        loss: "l1" or "mse".
+        lr: Adam learning rate (betas 0.9, 0.999).
+        lr_decay: "cosine" (to `lr_min` over the run's total steps) or "none".
+        lr_min: final learning rate of the cosine decay.
+    """
+
+    data: str = ""
+    val_data: str = ""
+    holdout: int = 1
+    val_size: int | None = 256
+    scale: int = 4
+    patch_size: int = 96
+    degradation: Literal["bicubic", "realistic"] = "bicubic"
+    patches_per_image: int = 16
+    num_blocks: int = 16
+    filters: int = 64
+    batch_norm: bool = True
+    residual: Literal["none", "bicubic"] = "none"
+    loss: Literal["l1", "mse"] = "l1"
+    lr: float = 1e-4
+    lr_decay: Literal["cosine", "none"] = "cosine"
+    lr_min: float = 1e-6
+
+
+class SRResNetTask(training.TrainTask):
+    """The `training.TrainTask` of `i2i train srresnet` (plain compile/fit, pixel loss)."""
+
+    name = "srresnet"
+    options_class = SRResNetOptions
+
+    def __init__(self):
+        self.validation = None  # the SRValidation callback of the current run
+        self._split_cache = None
+
+    # --------------------------------------------------------------- data
+
+    def _splits(self, cfg):
+        """(train HR paths, train LR paths or None, validation set) — checked, cached."""
+        if self._split_cache is None or self._split_cache[0] != cfg.model:
+            self._split_cache = (cfg.model, self._read_splits(cfg))
+        return self._split_cache[1]
+
+    def _read_splits(self, cfg):
+        from i2i.data import check, sr
+
+        options = cfg.model
+        try:
+            if not options.data:
+                raise training.TrainingError("no training data: give --data HR_DIR")
+            if options.scale not in SCALES:
+                raise training.TrainingError(f"scale must be one of {SCALES}")
+            hr, lr = check.sr_files(options.data, "train")
+            val_root = options.val_data or _test_split(options.data)
+            if val_root:
+                val_hr, val_lr = check.sr_files(val_root, "")
+            else:
+                val_hr, val_lr = self._holdout(options, hr, lr)
+                held = set(val_hr)
+                keep = [i for i, path in enumerate(hr) if path not in held]
+                hr = [hr[i] for i in keep]
+                lr = None if lr is None else [lr[i] for i in keep]
+            if val_lr is None:
+                validation = sr.validation_set(val_hr, options.scale, options.val_size)
+            else:
+                pairs = list(zip(val_hr, val_lr, strict=True))
+                validation = sr.validation_pairs(pairs, options.scale, options.val_size)
+        except (check.DatasetError, sr.SRDataError) as error:
+            raise training.TrainingError(str(error)) from None
+        return hr, lr, validation
+
+    @staticmethod
+    def _holdout(options, hr, lr):
+        from i2i.data import sr
+
+        if len(hr) < 2 or not 1 <= options.holdout < len(hr):
+            raise training.TrainingError(
+                f"{options.data}: cannot hold out {options.holdout} of {len(hr)} images for "
+                "validation; give --val-data DIR"
+            )
+        _, held = sr.split_holdout(hr, options.holdout, seed=0)
+        if lr is None:
+            return held, None
+        by_hr = dict(zip(hr, lr, strict=True))
+        return held, [by_hr[path] for path in held]
+
+    def train_dataset(self, cfg, start_step):
+        from i2i.data import check, sr
+
+        options = cfg.model
+        hr, lr, _ = self._splits(cfg)
+        try:
+            check.check_dataset(
+                options.data, layout="sr", crop=options.patch_size, scale=options.scale
+            ).raise_for_errors()
+        except check.DatasetError as error:
+            raise training.TrainingError(str(error)) from None
+        # Patches are i.i.d. random crops: a resumed run draws a fresh stream seeded by
+        # (seed, step) instead of re-reading the batches it already trained on.
+        seed = cfg.run.seed * 1_000_003 + start_step
+        common = dict(
+            scale=options.scale,
+            patch_size=options.patch_size,
+            batch_size=cfg.run.batch_size,
+            patches_per_image=options.patches_per_image,
+            seed=seed,
+        )
+        try:
+            if lr is None:
+                ds = sr.sr_dataset(hr, degradation=options.degradation, **common)
+            else:
+                if options.degradation != "bicubic":
+                    raise training.TrainingError(
+                        "degradation applies to HR-only data; hr/ + lr/ pairs bring their LR"
+                    )
+                ds = sr.paired_sr_dataset(_pair_root(hr[0]), **common)
+        except sr.SRDataError as error:
+            raise training.TrainingError(str(error)) from None
+        return ds.map(lambda batch: (batch["lr"], batch["hr"]))
+
+    # --------------------------------------------------------------- model
+
+    def build_model(self, cfg):
+        import keras
+
+        from i2i.nets.srresnet import srresnet
+
+        options = cfg.model
+        model = srresnet(
+            scale=options.scale,
+            num_blocks=options.num_blocks,
+            filters=options.filters,
+            batch_norm=options.batch_norm,
+            residual=None if options.residual == "none" else options.residual,
+        )
+        lr = options.lr
+        total = _total_steps(cfg)
+        if options.lr_decay == "cosine" and total:
+            lr = keras.optimizers.schedules.CosineDecay(
+                options.lr, decay_steps=total, alpha=options.lr_min / options.lr
+            )
+        loss = "mean_absolute_error" if options.loss == "l1" else "mean_squared_error"
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss)
+        return model
+
+    def callbacks(self, cfg, run_dir, model):
+        _, _, validation = self._splits(cfg)
+        self.validation = SRValidationFactory.make(
+            validation, run_dir, self.card(cfg), cfg.run.epoch_steps
+        )
+        return [self.validation]
+
+    def card(self, cfg) -> dict:
+        options = cfg.model
+        card = {
+            "task": "super-resolution",
+            "scale": options.scale,
+            "value_range": [0.0, 1.0],
+            "stride": 1,
+            "architecture": {
+                "name": "srresnet",
+                "scale": options.scale,
+                "num_blocks": options.num_blocks,
+                "filters": options.filters,
+                "batch_norm": options.batch_norm,
+                "residual": None if options.residual == "none" else options.residual,
+            },
+            "training": {
+                "stage": "srresnet (pixel loss)",
+                "data": options.data,
+                "loss": options.loss,
+                "patch_size": options.patch_size,
+                "degradation": options.degradation,
+                "batch_size": cfg.run.batch_size,
+            },
+        }
+        best = getattr(self.validation, "best", None)
+        if best is not None:
+            card["steps"] = best["step"]
+            card["validation"] = best
+        return card
+
+    def generators(self, model) -> dict:
+        """The best generator by validation PSNR (kept on disk), else the final one."""
+        path = getattr(self.validation, "path", None)
+        if path is not None and path.exists():
+            import keras
+
+            return {"generator": keras.saving.load_model(path, compile=False)}
+        return {"generator": model}
+
+
+def _test_split(data) -> str:
+    """The data's `test/` split folder, if it has one."""
+    folder = Path(data) / "test"
+    return str(folder) if folder.is_dir() else ""
+
+
+def _pair_root(hr_file) -> Path:
+    """The folder holding `hr/` and `lr/`, from one of its HR files."""
+    return Path(hr_file).parent.parent
+
+
+def _total_steps(cfg) -> int | None:
+    steps = cfg.run.epoch_steps
+    return None if steps is None else steps * cfg.run.total_epochs
+
+
+class SRValidationFactory:
+    """Builds the validation callback lazily (Keras is imported only when training)."""
+
+    @staticmethod
+    def make(validation, run_dir, card, epoch_steps):
+        import keras
+        import numpy as np
+
+        from i2i import metrics
+        from i2i.data import sr
+
+        class SRValidation(keras.callbacks.Callback):
+            """PSNR/SSIM-Y on a fixed validation set each epoch; keeps the best generator.
+
+            Adds `val_psnr`, `val_ssim`, `val_psnr_bicubic`, `val_ssim_bicubic` to the
+            epoch logs (BasicSR protocol: Y channel, border = scale, uint8 rounding;
+            means over the images) and saves the generator to RUN_DIR/generator.keras,
+            with its scores in the card, whenever `val_psnr` improves. A resumed run
+            reads the best score so far back from that card.
+            """
+
+            def __init__(self):
+                super().__init__()
+                self.path = Path(run_dir) / "generator.keras"
+                self.best = _saved_best(self.path)
+                s = validation.scale
+                bicubic = [sr.upsample_bicubic(lr, s) for lr in validation.lr]
+                self.bicubic = {
+                    "psnr": _mean(metrics.psnr, bicubic, validation.hr, s),
+                    "ssim": _mean(metrics.ssim, bicubic, validation.hr, s),
+                }
+
+            def scores(self, network):
+                outputs = []
+                for lr in validation.lr:
+                    x = np.asarray(lr, np.float32)[None] / np.float32(255.0)
+                    outputs.append(np.asarray(network(x, training=False))[0])
+                s = validation.scale
+                return {
+                    "psnr": _mean(metrics.psnr, outputs, validation.hr, s),
+                    "ssim": _mean(metrics.ssim, outputs, validation.hr, s),
+                }
+
+            def on_epoch_end(self, epoch, logs=None):
+                scores = self.scores(self.model)
+                if logs is not None:
+                    logs["val_psnr"] = scores["psnr"]
+                    logs["val_ssim"] = scores["ssim"]
+                    logs["val_psnr_bicubic"] = self.bicubic["psnr"]
+                    logs["val_ssim_bicubic"] = self.bicubic["ssim"]
+                if self.best is None or scores["psnr"] > self.best["psnr"]:
+                    step = (epoch + 1) * (epoch_steps or 0) or None
+                    self.best = {
+                        "psnr": round(scores["psnr"], 4),
+                        "ssim": round(scores["ssim"], 5),
+                        "psnr_bicubic": round(self.bicubic["psnr"], 4),
+                        "ssim_bicubic": round(self.bicubic["ssim"], 5),
+                        "epoch": epoch + 1,
+                        "step": step,
+                        "images": list(validation.names),
+                        "protocol": f"Y channel, border {validation.scale}, uint8; HR crops",
+                    }
+                    best_card = dict(card, validation=self.best)
+                    if step is not None:
+                        best_card["steps"] = step
+                    training.save_float32_generator(self.model, self.path, best_card)
+
+        return SRValidation()
+
+
+def _mean(metric, outputs, targets, scale) -> float:
+    values = [
+        metric(out, hr, crop_border=scale, y_channel=True)
+        for out, hr in zip(outputs, targets, strict=True)
+    ]
+    finite = [v for v in values if math.isfinite(v)]
+    return float(sum(finite) / len(finite)) if finite else float("inf")
+
+
+def _saved_best(path: Path):
+    """The validation record in the card of a generator a previous session kept."""
+    card = path.with_suffix(".json")
+    if not (path.exists() and card.exists()):
+        return None
+    return json.loads(card.read_text()).get("validation")
+
+
+@click.command("srresnet")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False),
+    help="HR training images: a folder (or hr/, or hr/ + lr/ pairs; train/ test/ splits "
+    "allowed). Not needed with --resume.",
+)
+@click.option("--scale", type=click.Choice([str(s) for s in SCALES]), help="Upscaling factor.")
+@click.option(
+    "--val-data",
+    type=click.Path(exists=True, file_okay=False),
+    help="Held-out HR images for validation (default: DATA/test, else --set holdout=N "
+    "images of DATA).",
+)
+@run_options
+def srresnet(data, scale, val_data, run):
+    """Train an SRResNet generator with an L1 (or MSE) loss: SRGAN stage 1.
+
+    Validation PSNR/SSIM (Y channel, border = scale) beside bicubic is logged every epoch
+    and the best generator is kept as RUN_DIR/generator.keras. Model options
+    (`--set num_blocks=8`, `--set residual=bicubic`, `--set lr=2e-4`, `--set loss=mse`,
+    `--set patch_size=128`...) are listed in `i2i.commands.sr.SRResNetOptions`. With
+    --steps, set the epoch (validation, checkpoint) length with --set steps_per_epoch=N.
+    """
+    if data is None and not run.resume:
+        raise click.UsageError("--data is required (except with --resume)")
+    model = {"data": data, "scale": None if scale is None else int(scale), "val_data": val_data}
+    run.execute(SRResNetTask(), model=model)
