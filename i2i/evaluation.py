@@ -14,6 +14,12 @@ With `scale` (super-resolution), the BasicSR protocol applies: both images are m
 to a multiple of the scale, `scale` border pixels are cropped and the Y channel is scored,
 unless `crop_border` / `y_channel` say otherwise.
 
+`evaluate_model` scores a super-resolution model the way papers and the zoo cards do:
+each HR image (gray replicated to RGB, alpha dropped, as BasicSR reads them) is
+mod-cropped, downsampled with MATLAB's antialiased bicubic (`i2i.data.sr.downsample`),
+upscaled by the model (tiled, `i2i.inference.Engine`, float32) and by MATLAB bicubic
+(`i2i.data.sr.upsample_bicubic`), and both are scored against the HR image side by side.
+
 Example:
 
 ```python
@@ -22,6 +28,8 @@ from i2i import evaluation
 result = evaluation.evaluate_folders("out/sr", "data/Set5/hr", scale=4)
 print(result.format_table())
 result.to_dict()      # what `--json` writes
+
+print(evaluation.evaluate_model("srresnet-x4", "data/Set5/hr").format_table())
 ```
 """
 
@@ -39,6 +47,7 @@ from i2i import imageio
 PAIRED_METRICS = ("psnr", "ssim")
 DISTRIBUTION_METRICS = ("fid", "kid")
 KNOWN_METRICS = PAIRED_METRICS + DISTRIBUTION_METRICS
+BASELINE = "bicubic_"  # prefix of the bicubic columns beside a model's
 # Printed precision (papers give PSNR to 2 decimals, SSIM to 4); JSON keeps full precision.
 _FORMATS = {"psnr": "{:.2f}", "ssim": "{:.4f}", "fid": "{:.2f}", "kid": "{:.4f}"}
 
@@ -110,6 +119,15 @@ class Evaluation:
             mean = self.mean
             cells = [(c, _format(c, mean[c])) for c in self.columns]
             lines.append(line("mean", cells) + f"   ({len(self.rows)} images)")
+            gains = [
+                f"{c} {_format(c, mean[c] - mean[BASELINE + c], sign=True)}"
+                for c in self.columns
+                if BASELINE + c in self.columns
+                and mean[c] is not None
+                and math.isfinite(mean[c] - mean[BASELINE + c])
+            ]
+            if gains:
+                lines.append("model - bicubic: " + ", ".join(gains))
         for name, value in self.distribution.items():
             if name.endswith("kid_std"):
                 continue
@@ -266,6 +284,128 @@ def distribution_scores(pred_features, gt_features, names: Sequence[str], prefix
     return out
 
 
+def evaluate_model(
+    model,
+    hr_dir,
+    scale: int | None = None,
+    metrics: str | Sequence[str] = PAIRED_METRICS,
+    crop_border: int | None = None,
+    y_channel: bool | None = None,
+    card: dict | None = None,
+    tile: int | None = None,
+    feature_model=None,
+    inception_weights=None,
+    progress: bool = False,
+    unsafe: bool = False,
+) -> Evaluation:
+    """Score a super-resolution model and bicubic on the same HR images (module doc).
+
+    Args:
+        model: a zoo name, `.keras` file or run directory (`i2i.zoo.load_generator`), or a
+            `keras.Model` (then `card` is required).
+        hr_dir: folder of high-resolution images.
+        scale: the SR scale; default the card's; must match the card.
+        metrics: as for `evaluate_folders`; `fid`/`kid` compare the model's (and
+            bicubic's) outputs with the HR images as sets.
+        crop_border, y_channel: as for `evaluate_folders` (default: the SR protocol).
+        card: the model's card, when `model` is a `keras.Model`.
+        tile: inference tile side in LR pixels (`None`: from the memory budget; 0: whole).
+        feature_model, inception_weights: the FID/KID feature extractor, as for
+            `evaluate_folders`.
+        progress: show a tqdm progress bar.
+        unsafe: allow model files that need unsafe deserialization (trusted files only).
+
+    Returns:
+        An `Evaluation` with columns `psnr, ssim, bicubic_psnr, bicubic_ssim` (the metrics
+        asked for) and distribution metrics `fid`, `bicubic_fid`, ...
+
+    Raises:
+        EvaluationError: the model cannot be loaded or is not a super-resolution model, a
+            scale mismatch, or no HR image could be scored.
+    """
+    from i2i import inference, zoo
+    from i2i.data import sr
+    from i2i.data.decode import as_rgb
+
+    names = parse_metrics(metrics)
+    hr_files = _images_in(hr_dir, "HR")
+    label = model if isinstance(model, (str, Path)) else getattr(model, "name", "model")
+    if isinstance(model, (str, Path)):
+        try:
+            model, card = zoo.load_generator(model, unsafe=unsafe)
+        except zoo.ZooError as error:
+            raise EvaluationError(str(error)) from None
+    elif card is None:
+        raise EvaluationError("a keras.Model needs its card (task, scale, value_range, stride)")
+    card = {**zoo.CARD_DEFAULTS, **card}
+    model_scale = int(card["scale"])
+    if card["task"] != "super-resolution" or model_scale < 2:
+        raise EvaluationError(
+            f"{label}: a {card['task']} model (scale {model_scale}); --model/--hr-dir scores "
+            "super-resolution models (for translation: run `i2i translate`, then "
+            "`i2i evaluate PRED_DIR GT_DIR`)"
+        )
+    if scale is not None and scale != model_scale:
+        raise EvaluationError(f"{label}: the model upscales x{model_scale}, not x{scale}")
+    scale = model_scale
+    settings = protocol(scale, crop_border, y_channel)
+    paired = [n for n in names if n in PAIRED_METRICS]
+    distribution = [n for n in names if n in DISTRIBUTION_METRICS]
+    result = Evaluation(columns=[*paired, *(BASELINE + n for n in paired)])
+    result.settings = {
+        **settings,
+        "metrics": names,
+        "model": str(label),
+        "architecture": card.get("architecture"),
+        "hr_dir": str(hr_dir),
+        "lr": "MATLAB imresize bicubic (antialiased) of the mod-cropped HR image",
+        "baseline": "MATLAB imresize bicubic upscaling of the same LR image",
+    }
+    if distribution:
+        feature_model = feature_model or _inception(inception_weights)
+        streams = {key: _FeatureStream(feature_model) for key in ("model", "bicubic", "hr")}
+    try:
+        engine = inference.Engine(model, card, tile=tile, precision="float32")
+    except inference.InferenceError as error:
+        raise EvaluationError(f"{label}: {error}") from None
+
+    for path in _progress(hr_files, progress, f"x{scale} {label}"):
+        try:
+            hr = sr.mod_crop(as_rgb(_read(path)), scale)
+            lr = sr.downsample(hr, scale)
+            outputs = {"model": engine.process(lr), "bicubic": sr.upsample_bicubic(lr, scale)}
+            row = {"name": path.stem}
+            for key, output in outputs.items():
+                scores = score(output, hr, paired, settings)
+                row.update(
+                    {(BASELINE if key == "bicubic" else "") + k: v for k, v in scores.items()}
+                )
+        except _PairError as error:
+            result.errors.append((error.file, error.reason))
+            continue
+        except ValueError as error:  # too small for the scale or the SSIM window
+            result.errors.append((str(path), str(error)))
+            continue
+        result.rows.append(row)
+        if distribution:
+            for key, image in (*outputs.items(), ("hr", hr)):
+                streams[key].add(image)
+
+    if not result.rows:
+        raise EvaluationError(f"{hr_dir}: no HR image could be scored\n" + result.format_table())
+    if distribution:
+        hr_features = streams["hr"].result()
+        try:
+            for key, prefix in (("model", ""), ("bicubic", BASELINE)):
+                result.distribution.update(
+                    distribution_scores(streams[key].result(), hr_features, distribution, prefix)
+                )
+        except ValueError as error:
+            raise EvaluationError(f"{', '.join(distribution)}: {error}") from None
+        result.settings["distribution_counts"] = [len(hr_features), len(hr_features)]
+    return result
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -357,6 +497,32 @@ def _folder_features(files, feature_model, result: Evaluation, progress: bool) -
     return metrics.image_features(readable(), feature_model)
 
 
+class _FeatureStream:
+    """Features of images added one at a time, computed in batches (images not kept)."""
+
+    def __init__(self, feature_model, batch_size: int = 16):
+        self.feature_model, self.batch_size = feature_model, batch_size
+        self.pending, self.features = [], []
+
+    def add(self, image) -> None:
+        self.pending.append(image)
+        if len(self.pending) == self.batch_size:
+            self._flush()
+
+    def result(self) -> np.ndarray:
+        self._flush()
+        if not self.features:
+            raise ValueError("no images to compute features of")
+        return np.concatenate(self.features)
+
+    def _flush(self) -> None:
+        from i2i import metrics
+
+        if self.pending:
+            self.features.append(metrics.image_features(self.pending, self.feature_model))
+            self.pending = []
+
+
 def _inception(weights):
     from i2i import metrics
 
@@ -371,13 +537,14 @@ def _progress(items, enabled: bool, description: str):
     return tqdm(items, desc=description, unit="image", leave=False)
 
 
-def _format(column: str, value) -> str:
+def _format(column: str, value, sign: bool = False) -> str:
     if value is None:
         return "-"
     if math.isinf(value):
         return "inf"
     key = column.rsplit("_", 1)[-1]
-    return _FORMATS.get(key, "{:.4f}").format(value)
+    text = _FORMATS.get(key, "{:.4f}")
+    return (text.replace("{:", "{:+") if sign else text).format(value)
 
 
 def _json_safe(value):

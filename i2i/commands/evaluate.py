@@ -59,6 +59,19 @@ import click
     "~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5].",
 )
 @click.option(
+    "--tile",
+    type=click.IntRange(min=0),
+    default=None,
+    help="With --model: inference tile side in LR pixels (0: whole images) "
+    "[default: from the memory budget].",
+)
+@click.option(
+    "--unsafe",
+    is_flag=True,
+    help="With --model: allow a model file that needs unsafe deserialization "
+    "(runs its code; trusted files only).",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -74,6 +87,8 @@ def evaluate(
     crop_border,
     metric_names,
     inception_weights,
+    tile,
+    unsafe,
     json_path,
 ):
     """Score predictions in PRED_DIR against ground truth in GT_DIR (paired by file name).
@@ -102,11 +117,15 @@ def evaluate(
                 crop_border=crop_border,
                 y_channel=y_channel,
                 inception_weights=inception_weights,
+                tile=tile,
                 progress=True,
+                unsafe=unsafe,
             )
         else:
             if pred_dir is None or gt_dir is None or hr_dir is not None:
                 raise click.UsageError("give PRED_DIR and GT_DIR (or --model with --hr-dir)")
+            if tile is not None or unsafe:
+                raise click.UsageError("--tile and --unsafe go with --model")
             result = evaluation.evaluate_folders(
                 pred_dir,
                 gt_dir,
@@ -122,6 +141,8 @@ def evaluate(
 
     settings = result.settings
     described = f"scale {settings['scale']}, border {settings['crop_border']}"
+    if "model" in settings:
+        described = f"model {settings['model']} vs bicubic on {settings['hr_dir']}, " + described
     described += ", Y channel" if settings["y_channel"] else ", RGB"
     click.echo(f"[{described}]")
     click.echo(result.format_table())
