@@ -105,3 +105,50 @@ def test_split_is_seeded():
     train, test = split_test(items, 0.3, 1)
     assert len(test) == 6 and sorted(train + test) == items
     assert split_test([1, 2], 0.01, 0)[1]  # a positive fraction puts at least one in test
+
+
+@pytest.fixture()
+def hr_folder(tmp_path, photos):
+    src = tmp_path / "hr_src"
+    write_folder(src, views(photos, 4, 50, 44), prefix="photo")
+    write_folder(src, [views(photos, 1, 20)[0]], prefix="tiny")
+    corrupt(src / "broken.png", views(photos, 1, 30)[0])
+    return src
+
+
+def test_sr_pairs_build_checks_and_loads(tmp_path, hr_folder):
+    from i2i.data import sr
+
+    out = tmp_path / "val_x4"
+    result = invoke("sr", hr_folder, out, "--scale", "4", "--patch", "32")
+    assert result.exit_code == 0, result.output
+    assert "tiny000.png: 20x20 is smaller than the 32x32 patch" in result.output
+    assert "broken.png: corrupt" in result.output
+    report = check_dataset(out)
+    assert report.ok and report.layout == "sr-pairs" and report.scale == 4
+    assert report.splits[""]["pairs"] == 4
+    hr = imageio.read_image(out / "hr" / "photo000.png")
+    lr = imageio.read_image(out / "lr" / "photo000.png")
+    source = imageio.read_image(hr_folder / "photo000.png")
+    np.testing.assert_array_equal(hr, source[6:38, 9:41])  # the central 32x32
+    np.testing.assert_array_equal(lr, sr.downsample(hr, 4))  # MATLAB bicubic
+    batch = next(iter(sr.paired_sr_dataset(out, scale=4, patch_size=16, batch_size=2, seed=0)))
+    assert batch["lr"].shape == (2, 4, 4, 3) and batch["hr"].shape == (2, 16, 16, 3)
+
+
+def test_sr_whole_images_and_realistic_degradation(tmp_path, hr_folder):
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = invoke("sr", hr_folder, out, "--scale", "4", "--degrade", "realistic")
+        assert result.exit_code == 0, result.output
+        runs.append(out)
+    hr = imageio.read_image(runs[0] / "hr" / "photo001.png")
+    lr = imageio.read_image(runs[0] / "lr" / "photo001.png")
+    assert hr.shape == (44, 48, 3) and lr.shape == (11, 12, 3)  # HR cropped to x4
+    same = imageio.read_image(runs[1] / "lr" / "photo001.png")
+    np.testing.assert_array_equal(lr, same)  # seeded
+    report = check_dataset(runs[0], crop=40)  # without --patch the small image is kept
+    assert [(p.kind, p.paths) for p in report.errors] == [("too-small", ("hr/tiny000.png",))]
+    bad = invoke("sr", hr_folder, tmp_path / "c", "--scale", "4", "--patch", "30")
+    assert bad.exit_code != 0 and "not a multiple of the scale 4" in bad.output

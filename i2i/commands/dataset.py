@@ -59,12 +59,13 @@ def paired(a_dir, b_dir, out, combine, test_fraction, seed, force):
     """
     from i2i.data.build import build_paired
     from i2i.data.check import DatasetError
+    from i2i.imageio import ImageWriteError
 
     try:
         result = build_paired(
             a_dir, b_dir, out, combine=combine, test_fraction=test_fraction, seed=seed, force=force
         )
-    except (DatasetError, OSError) as error:
+    except (DatasetError, ImageWriteError, OSError) as error:
         _fail(error)
     click.echo(result.format())
 
@@ -91,12 +92,52 @@ def unpaired(a_dir, b_dir, out, test_fraction, seed, force):
     """
     from i2i.data.build import build_unpaired
     from i2i.data.check import DatasetError
+    from i2i.imageio import ImageWriteError
 
     try:
         result = build_unpaired(
             a_dir, b_dir, out, test_fraction=test_fraction, seed=seed, force=force
         )
-    except (DatasetError, OSError) as error:
+    except (DatasetError, ImageWriteError, OSError) as error:
+        _fail(error)
+    click.echo(result.format())
+
+
+@dataset.command()
+@click.argument("hr_dir", type=_FOLDER)
+@click.argument("out", type=_OUT)
+@click.option("--scale", type=click.IntRange(min=2), required=True, help="Integer SR factor.")
+@click.option(
+    "--patch",
+    type=click.IntRange(min=2),
+    help="HR side of one central square crop per image (default: whole images).",
+)
+@click.option(
+    "--degrade",
+    type=click.Choice(["bicubic", "realistic"]),
+    default="bicubic",
+    show_default=True,
+    help="LR by MATLAB bicubic, or blur + bicubic + noise + JPEG.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the realistic degradation."
+)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+def sr(hr_dir, out, scale, patch, degrade, seed, force):
+    """HR/LR pairs OUT/hr/ + OUT/lr/ (PNG) from the HR images in HR_DIR.
+
+    For looking at what a model is trained on, or a fixed validation set. HR is cropped
+    to a multiple of --scale; images smaller than --patch are listed and skipped.
+    """
+    from i2i.data.build import build_sr
+    from i2i.data.check import DatasetError
+    from i2i.imageio import ImageWriteError
+
+    try:
+        result = build_sr(
+            hr_dir, out, scale=scale, patch=patch, degrade=degrade, seed=seed, force=force
+        )
+    except (DatasetError, ImageWriteError, OSError) as error:
         _fail(error)
     click.echo(result.format())
 

@@ -55,20 +55,23 @@ class BuildResult:
         layout: the layout written (one of `i2i.data.check.LAYOUTS`).
         counts: per split, items written (pairs or images per domain).
         skipped: `(source file, reason)` for every source left out.
+        scale: the SR scale (SR pairs only).
     """
 
     out: str
     layout: str
     counts: dict = field(default_factory=dict)
     skipped: list = field(default_factory=list)
+    scale: int | None = None
 
     def format(self) -> str:
         """A short human-readable summary, listing every skipped file."""
         written = "; ".join(
-            f"{split}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+            (f"{split}: " if split else "") + ", ".join(f"{n} {what}" for what, n in counts.items())
             for split, counts in self.counts.items()
         )
-        lines = [f"wrote {self.layout} dataset {self.out} ({written})"]
+        scale = f" x{self.scale}" if self.scale else ""
+        lines = [f"wrote {self.layout}{scale} dataset {self.out} ({written})"]
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} source file(s):")
             lines.extend(f"  {path}: {reason}" for path, reason in self.skipped)
@@ -284,4 +287,85 @@ def build_unpaired(
                 result.counts.setdefault(split, {"A": 0, "B": 0})[domain] = len(chosen)
             jobs += [(out / f"{split}{domain}" / path.name, path) for path in chosen]
     _run(jobs, lambda job: copy_file(job[1], job[0]), "writing")
+    return result
+
+
+# --- super-resolution ------------------------------------------------------------------
+
+DEGRADATIONS = ("bicubic", "realistic")
+
+
+def build_sr(
+    hr_dir,
+    out,
+    *,
+    scale: int = 4,
+    patch: int | None = None,
+    degrade: str = "bicubic",
+    seed: int = 0,
+    force: bool = False,
+) -> BuildResult:
+    """Write HR/LR pairs `OUT/hr/<stem>.png` + `OUT/lr/<stem>.png` from a folder of HR images.
+
+    LR comes from `i2i.data.sr`: `downsample` (MATLAB `imresize` bicubic with
+    antialiasing, the SR literature's LR) or `degrade` (blur, bicubic, noise, JPEG; seeded
+    per image, so the same seed writes the same LR). For inspecting what a model is
+    trained on, and for fixed validation sets.
+
+    Args:
+        hr_dir: the HR images.
+        out: the output folder.
+        scale: integer factor; HR is cropped (bottom/right) to a multiple of it, so every
+            HR is exactly `scale` times its LR.
+        patch: HR side of one central square crop per image (a multiple of `scale`);
+            None keeps whole images. Images smaller than the patch are skipped and listed.
+        degrade: "bicubic" or "realistic".
+        seed: seed of the realistic degradation.
+        force: write into an existing non-empty OUT.
+    """
+    from i2i.data import sr
+
+    if int(scale) != scale or scale < 2:
+        raise DatasetError(f"scale must be an integer of at least 2, got {scale}")
+    if patch is not None and (patch < scale or patch % scale):
+        raise DatasetError(f"patch {patch} is not a multiple of the scale {scale}")
+    if degrade not in DEGRADATIONS:
+        raise DatasetError(f"unknown degradation {degrade!r} (use bicubic or realistic)")
+    out = prepare_out(out, [hr_dir], force)
+    result = BuildResult(out=str(out), layout="sr-pairs", scale=int(scale))
+    files = imageio.list_images(hr_dir)
+    _, _, ambiguous = check.match_by_stem(files, [])
+    result.skipped += [(str(p), "another file has the same name (stem)") for p in ambiguous]
+    files = [p for p in files if p not in ambiguous]
+    info = _verify(files, result)
+    usable = []
+    for path in files:
+        if info[path].error:
+            continue
+        width, height = info[path].size
+        need = patch or scale
+        if min(width, height) < need:
+            what = f"the {patch}x{patch} patch" if patch else f"the scale {scale}"
+            result.skipped.append((str(path), f"{width}x{height} is smaller than {what}"))
+            continue
+        usable.append(path)
+    if not usable:
+        raise DatasetError(f"{hr_dir}: no usable HR images ({len(result.skipped)} skipped)")
+
+    def write(job):
+        index, path = job
+        hr = _to_uint8(as_rgb(imageio.read_image(path)))
+        if patch:
+            top, left = (hr.shape[0] - patch) // 2, (hr.shape[1] - patch) // 2
+            hr = hr[top : top + patch, left : left + patch]
+        hr = np.ascontiguousarray(sr.mod_crop(hr, scale))
+        if degrade == "bicubic":
+            lr = sr.downsample(hr, scale)
+        else:
+            lr = sr.degrade(hr, scale, seed=seed + index)
+        imageio.write_image(out / "hr" / f"{path.stem}.png", hr, protect=files)
+        imageio.write_image(out / "lr" / f"{path.stem}.png", lr, protect=files)
+
+    _run(list(enumerate(usable)), write, "writing")
+    result.counts = {"": {"pairs": len(usable)}}
     return result
