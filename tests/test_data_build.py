@@ -1,5 +1,10 @@
 """`i2i dataset paired|unpaired|sr`: folders the builders make load in the pipelines."""
 
+import json
+import re
+import shlex
+from pathlib import Path
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -152,3 +157,35 @@ def test_sr_whole_images_and_realistic_degradation(tmp_path, hr_folder):
     assert [(p.kind, p.paths) for p in report.errors] == [("too-small", ("hr/tiny000.png",))]
     bad = invoke("sr", hr_folder, tmp_path / "c", "--scale", "4", "--patch", "30")
     assert bad.exit_code != 0 and "not a multiple of the scale 4" in bad.output
+
+
+def _readme_section(title: str) -> str:
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else None]
+
+
+def test_readme_datasets_section_runs_as_written(tmp_path, monkeypatch, photos):
+    section = _readme_section("Datasets")
+    monkeypatch.chdir(tmp_path)
+    day = views(photos, 5, 260)
+    write_folder(Path("photos/day"), day, prefix="x")
+    write_folder(Path("photos/night"), [night(x) for x in day], prefix="x", ext=".jpg")
+    write_folder(Path("photos/horses"), views(photos, 4, 280, 260), prefix="h")
+    write_folder(Path("photos/zebras"), views(photos, 3, 300, 270)[::-1], prefix="z")
+    write_folder(Path("photos/val"), views(photos, 2, 200, 150), prefix="v")
+
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    commands = [line for block in blocks for line in block.splitlines() if line.startswith("i2i ")]
+    assert len(commands) == 7
+    for command in commands:
+        result = CliRunner().invoke(cli, shlex.split(command)[1:])
+        assert result.exit_code == 0, (command, result.output)
+    assert check_dataset("data/day2night").splits["test"]["pairs"] == 1
+    assert json.loads(result.output)["layout"] == "paired-split"  # the last: --json
+
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace = {}
+    exec(code, namespace)  # noqa: S102 - the README's own example
+    assert len(namespace["test"]) == 1 and len(namespace["horses_zebras"]) == 3
