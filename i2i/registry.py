@@ -19,6 +19,7 @@ import importlib
 # GAN models (keras.Model subclasses sharing i2i.gans.gan_model.GANModel.train_step).
 GANS: dict[str, str] = {
     "pix2pix": "i2i.gans.pix2pix:Pix2Pix",
+    "srgan": "i2i.gans.srgan:SRGAN",
 }
 
 # Network builders: functions returning a functional keras.Model.
@@ -27,6 +28,7 @@ NETS: dict[str, str] = {
     "patchgan": "i2i.nets.patchgan:patchgan",
     "resnet_generator": "i2i.nets.resnet_generator:resnet_generator",
     "srresnet": "i2i.nets.srresnet:srresnet",
+    "sr_discriminator": "i2i.nets.sr_discriminator:sr_discriminator",
 }
 
 # Adversarial loss modes.
