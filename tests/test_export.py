@@ -58,7 +58,8 @@ def make_resnet():
 
 
 def make_srresnet():
-    srresnet = pytest.importorskip("i2i.nets.srresnet").srresnet
+    from i2i.nets.srresnet import srresnet
+
     card = {"task": "super-resolution", "scale": 2, "value_range": [0.0, 1.0], "stride": 1}
     return randomize(srresnet(scale=2, num_blocks=1, filters=8), 3), card
 
