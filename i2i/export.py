@@ -7,13 +7,14 @@ Every export holds the generator's forward pass for images of any height and wid
   `output` uint8 `(N, H * scale, W * scale, 3)`. It does everything the training range
   implies, inside the graph: scales 0..255 to the card's `value_range` ([-1, 1] for
   translation, [0, 1] for super-resolution), pads the bottom/right border by reflection
-  up to a multiple of the model's stride (cropped off the result), and maps the output
+  up to a multiple of the model's stride and at least the smallest side the model
+  takes (`min_side`; cropped off the result), and maps the output
   back to 0..255 (clipped, rounded half to even) exactly as `i2i.imageio.from_float`
   does. A deployment only decodes and encodes images.
 - **float** (`serve_float`): `image` float32 `(N, H, W, 3)` in the card's `value_range`,
   H and W multiples of the card's `stride` -> `output` float32 in that range: the bare
-  model, bit-for-bit the Keras computation (for pipelines that do their own pre- and
-  post-processing, or tile large images as `i2i.inference` does).
+  model, equal to Keras up to float32 round-off (for pipelines that do their own pre-
+  and post-processing, or tile large images as `i2i.inference` does).
 
 Formats (see the README's "Export" section for running each):
 
@@ -35,8 +36,8 @@ Formats (see the README's "Export" section for running each):
 A format that cannot represent a layer (an op TFLite's built-ins or ONNX lack) raises
 `UnsupportedModelError` naming the layer and op, and writes nothing. Every export is
 checked before it is moved into place: the artifact is run on one random image and
-compared with Keras (`ExportResult.max_abs_diff`); a float32 export that disagrees by
-more than `1e-3` of the value range raises `ExportError`.
+compared with Keras (`ExportResult.max_abs_diff`); one that disagrees by more than
+`1e-3` of the value range (float16: `5e-2`) raises `ExportError`.
 
 Example:
 
@@ -74,8 +75,9 @@ SIGNATURE_FLOAT = "serve_float"
 INPUT_NAME = "image"
 OUTPUT_NAME = "output"
 CARD_FILE = "assets.extra/i2i.json"
-# A float32 export must agree with Keras to this fraction of the value range.
-VERIFY_TOLERANCE = 1e-3
+# An export must agree with Keras to this fraction of the value range (float16: a
+# broken export, e.g. an overflow to inf, is caught; float16's own error passes).
+VERIFY_TOLERANCE = {"float32": 1e-3, "float16": 5e-2}
 
 
 class ExportError(Exception):
@@ -175,7 +177,9 @@ def export_generator(
         opset: the ONNX opset (13-18).
         onnx_input: the ONNX graph's entry point, `"uint8"` or `"float"`.
         unsafe: allow model files that contain Python code (see `i2i.zoo`).
-        card: the card of a `keras.Model` given directly (defaults: `i2i.zoo.CARD_DEFAULTS`).
+        card: the card of a `keras.Model` given directly (defaults:
+            `i2i.zoo.CARD_DEFAULTS`); its `value_range`, `scale` and `stride` shape the
+            uint8 entry point, so give the real ones.
         verify: run the artifact once and compare it with Keras before moving it in place.
 
     Returns:
@@ -594,21 +598,23 @@ def _verify(model, card, artifact, format, precision, onnx_input, side) -> float
             model(imageio.to_float(image, (low, high)), training=False), np.uint8, (low, high)
         )
         got = run_artifact(artifact, format, image, "uint8")
-        limit = 1.0  # a rounding boundary may tip one level
+        # float32: a value on a rounding boundary may tip one level.
+        limit = max(1.0, np.floor(255 * VERIFY_TOLERANCE[precision]))
     else:
         image = rng.uniform(low, high, (1, size, size, 3)).astype(np.float32)
         reference = np.asarray(model(image, training=False))
         got = run_artifact(artifact, format, image, "float")
-        limit = VERIFY_TOLERANCE * (high - low)
+        limit = VERIFY_TOLERANCE[precision] * (high - low)
     if got.shape != reference.shape:
         raise ExportError(
             f"{format}: the export gives shape {got.shape} where Keras gives {reference.shape}"
         )
     diff = float(np.abs(got.astype(np.float64) - reference.astype(np.float64)).max())
-    if precision == "float32" and not diff <= limit:
+    if not diff <= limit:  # also catches NaN
+        hint = " (try --precision float32)" if precision == "float16" else ""
         raise ExportError(
-            f"{format}: the export differs from the Keras model by {diff:.3g} "
-            f"(more than {limit:.3g}) on a check image; nothing was written"
+            f"{format}: the {precision} export differs from the Keras model by {diff:.3g} "
+            f"(more than {limit:.3g}) on a check image; nothing was written{hint}"
         )
     return diff
 

@@ -277,6 +277,15 @@ def test_existing_output_is_refused_then_replaced_with_force(generators, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sr"]  # no temporaries left
 
 
+def test_export_that_disagrees_with_keras_is_not_written(generators, tmp_path, monkeypatch):
+    model, card = generators("srresnet")
+    run = export.run_artifact
+    monkeypatch.setattr(export, "run_artifact", lambda *args: run(*args) + 0.01)
+    with pytest.raises(export.ExportError, match="differs from the Keras model by 0.01"):
+        export.export_generator(model, tmp_path / "sr.onnx", card=card, onnx_input="float")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "out,format,message",
     [
