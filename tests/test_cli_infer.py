@@ -209,8 +209,9 @@ def test_exif_orientation_is_respected(tmp_path, models):
 
 def test_tiling_options_give_the_untiled_result(tree, models, tmp_path):
     whole, tiled = tmp_path / "whole", tmp_path / "tiled"
-    common = ("-m", models / "x2.keras", "--ext", "png", "-q")
-    assert invoke("upscale", tree / "a.png", whole, "--tile", "0", *common).exit_code == 0
+    common = ("-m", models / "x2.keras", "--ext", "png")
+    assert invoke("upscale", tree / "a.png", whole, "--tile", "0", "-q", *common).exit_code == 0
+    # With a progress bar: one image in several tiles shows a bar of tiles.
     result = invoke(
         "upscale",
         tree / "a.png",
@@ -224,6 +225,7 @@ def test_tiling_options_give_the_untiled_result(tree, models, tmp_path):
         *common,
     )
     assert result.exit_code == 0 and "tiles of 40 px" in result.stderr
+    assert "/2 [" in result.stderr and "tile/s" in result.stderr  # 40 x 48: 1 x 2 tiles
     difference = imageio.read_image(whole / "a.png").astype(int) - imageio.read_image(
         tiled / "a.png"
     )
