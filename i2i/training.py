@@ -442,6 +442,11 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
         )
         callbacks = [guard]
         callbacks += list(task.callbacks(cfg, run_dir, model))
+        if getattr(model, "generator_names", None) is not None:
+            from i2i import health
+
+            # GAN failure modes (D collapse, G divergence) warned about while training.
+            callbacks.append(health.TrainingHealth())
         if chief:
             callbacks += [
                 keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume),

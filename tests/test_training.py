@@ -190,3 +190,21 @@ def test_cli_run_options_and_one_line_errors(tmp_path):
         result = runner.invoke(main, ["plain", "--out", out, "--steps", "2", *args])
         assert result.exit_code != 0
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_gan_runs_warn_about_training_health(tmp_path, monkeypatch, caplog):
+    from i2i import health
+
+    # A discriminator collapse needs many epochs to appear for real; force the check's
+    # verdict and see that the runner's callback logs it during fit.
+    collapse = health.HealthWarning(
+        check="discriminator_collapse", column="d_loss", first_epoch=0, message="D collapsed"
+    )
+    monkeypatch.setattr(health, "check_history", lambda history, **kw: [collapse])
+    with caplog.at_level("WARNING", logger="i2i.health"):
+        training.run(TinyGANTask(), make_config(tmp_path / "gan", steps=2))
+    assert "epoch 1: D collapsed" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="i2i.health"):
+        training.run(TinyPlainTask(), make_config(tmp_path / "plain", steps=2))
+    assert "D collapsed" not in caplog.text
