@@ -1,0 +1,55 @@
+"""benchmarks/train_step.py: the FLOP count is right and a tiny run prints its table.
+
+No timing is asserted: the numbers depend on the (shared) machine.
+"""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "train_step.py"
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("train_step_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_forward_flops_counts_conv_transpose_and_dense_layers():
+    benchmark = load_benchmark()
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same")(inputs)  # 16x16 out
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", groups=2)(x)  # 8x8 out
+    x = keras.layers.Conv2DTranspose(2, 4, strides=2, padding="same")(x)  # from 8x8
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(5)(x)
+    model = keras.Model(inputs, outputs)
+    expected = 2 * (16 * 16 * 9 * 3 * 8 + 8 * 8 * 9 * 4 * 4 + 8 * 8 * 16 * 4 * 2 + 2 * 5)
+    assert benchmark.forward_flops(model, (16, 16, 3)) == expected
+
+
+def test_tiny_run_prints_a_table_and_json(tmp_path):
+    out = tmp_path / "report.json"
+    command = [
+        sys.executable, str(SCRIPT), "--models", "srresnet,srgan", "--sizes", "tiny",
+        "--steps", "2", "--warmup", "1", "--matmul-size", "128", "--json", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("model "))
+    for column in ("step ms", "img/s", "GFLOP/step", "matmul GFLOP/s", "of ceiling", "peak RSS"):
+        assert column in lines[header]
+    rows = [line.split() for line in lines[header + 2 : header + 4]]
+    assert [row[:2] for row in rows] == [["srresnet", "tiny"], ["srgan", "tiny"]]
+    report = json.loads(out.read_text())
+    for result in report["results"]:
+        assert not result["error"], result["error"]
+        assert result["gflop_per_step"] > 0 and result["median_step_ms"] > 0
+        assert result["ceiling_gflops"] > 0 and result["peak_rss_mb"] > 100
