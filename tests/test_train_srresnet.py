@@ -1,0 +1,102 @@
+"""`i2i train srresnet`: a tiny run and its resume, bad input, and a learning check."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from i2i import config, imageio, training
+from i2i.cli import cli
+from i2i.commands.sr import SRResNetOptions, SRResNetTask
+
+TINY = [
+    "--set", "num_blocks=1", "--set", "filters=8", "--set", "patch_size=32",
+    "--set", "residual=bicubic", "--set", "batch_norm=false", "--set", "val_size=64",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sr_folders(tmp_path_factory, photos):
+    """Real photos: three to train on, two held out (the gray camera as RGB)."""
+    root = tmp_path_factory.mktemp("sr")
+    for name in ("astronaut", "coffee", "rocket"):
+        imageio.write_image(root / "train" / f"{name}.png", photos[name])
+    for name in ("chelsea", "camera"):
+        imageio.write_image(root / "held_out" / f"{name}.png", photos[name])
+    return root
+
+
+def _log(run_dir):
+    with open(run_dir / "log.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_tiny_run_logs_psnr_beside_bicubic_keeps_the_best_and_resumes(sr_folders, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "srresnet", "--data", str(sr_folders / "train"), "--scale", "2"]
+    args += ["--out", str(out), "--steps", "4", "--batch-size", "2", "--seed", "1"]
+    args += ["--set", "steps_per_epoch=2", "--set", "run.verbose=0", *TINY]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    rows = _log(out)
+    assert [row["epoch"] for row in rows] == ["0", "1"]
+    for column in ("val_psnr", "val_ssim", "val_psnr_bicubic", "val_ssim_bicubic"):
+        assert np.isfinite(float(rows[-1][column]))
+    card = json.loads((out / "generator.json").read_text())
+    assert card["task"] == "super-resolution" and card["scale"] == 2
+    assert card["value_range"] == [0.0, 1.0]
+    # Held out: one of the three training photos (--set holdout=1 by default).
+    assert len(card["validation"]["images"]) == 1
+    best = max(rows, key=lambda row: float(row["val_psnr"]))
+    assert card["validation"]["psnr"] == pytest.approx(float(best["val_psnr"]), abs=1e-3)
+
+    resume = ["train", "srresnet", "--out", str(out), "--resume", "--steps", "6"]
+    result = CliRunner().invoke(cli, resume)
+    assert result.exit_code == 0, result.output
+    assert [row["epoch"] for row in _log(out)] == ["0", "1", "2"]
+    assert json.loads((out / "checkpoints" / "latest.json").read_text())["step"] == 6
+    assert (out / "generator.keras").exists()
+
+
+def test_bad_input_is_one_clear_line(tmp_path, photos):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["train", "srresnet", "--scale", "2", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "--data is required" in result.output
+    imageio.write_image(tmp_path / "one" / "a.png", photos["coffee"][:64, :64])
+    args = ["train", "srresnet", "--data", str(tmp_path / "one"), "--out", str(tmp_path / "r")]
+    result = runner.invoke(cli, [*args, "--steps", "2", *TINY])
+    assert result.exit_code == 1
+    assert "cannot hold out 1 of 1 images" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_learning_check_tiny_srresnet_x2_beats_bicubic_on_held_out_photos(sr_folders, tmp_path):
+    """A 2-block, 16-filter residual SRResNet x2 (28,739 parameters), 500 steps of batch 8
+    on 48x48 patches of astronaut, coffee and rocket (L1, Adam 1e-3 with cosine decay),
+    scored on 192x192 centre crops of chelsea and camera, never trained on:
+    PSNR-Y 30.94 dB bicubic -> 31.63 dB (+0.69 dB) when measured; needs > +0.3 dB."""
+    options = SRResNetOptions(
+        data=str(sr_folders / "train"),
+        val_data=str(sr_folders / "held_out"),
+        val_size=192,
+        scale=2,
+        patch_size=48,
+        num_blocks=2,
+        filters=16,
+        batch_norm=False,
+        residual="bicubic",
+        lr=1e-3,
+    )
+    run = config.RunOptions(
+        out=str(tmp_path / "learn"), steps=500, steps_per_epoch=250, batch_size=8, verbose=0
+    )
+    result = training.run(SRResNetTask(), config.Config(task="srresnet", run=run, model=options))
+    rows = _log(result.run_dir)
+    bicubic = float(rows[-1]["val_psnr_bicubic"])
+    gains = [float(row["val_psnr"]) - bicubic for row in rows]
+    assert bicubic == pytest.approx(30.94, abs=0.05)
+    assert gains[-1] > 0.3, gains
+    card = json.loads((result.run_dir / "generator.json").read_text())
+    assert card["validation"]["psnr"] - card["validation"]["psnr_bicubic"] > 0.3
