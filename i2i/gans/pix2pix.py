@@ -488,11 +488,10 @@ class Pix2PixTask(translation.TranslationTask):
             return None
         return self._dataset(cfg, split, False, cfg.run.batch_size)
 
-    def sample_inputs(self, cfg):
+    def sample_batch(self, cfg):
         split = self._held_out_split(cfg.model.data) or "train"
-        data = self._dataset(cfg, split, False, self.sample_count)
-        batch = next(iter(data))["source"]
-        return batch if batch.shape[0] >= 2 else None
+        batch = next(iter(self._dataset(cfg, split, False, self.sample_count)))
+        return batch["source"].numpy(), batch["target"].numpy()
 
     # ------------------------------------------------------------------ export
 

@@ -4,9 +4,8 @@
   translation run passes before it starts; errors become one-line `TrainingError`s;
 - `translation_card(stride, architecture, **extra)`: the generator card of a translation
   model (`task`, `scale` 1, `value_range` [-1, 1], `stride`, `architecture`, ...);
-- `TranslationTask`: a `i2i.training.TrainTask` base with the data check, a fixed batch
-  of sample inputs and the per-epoch callbacks (training health; sample grids when the
-  core provides them);
+- `TranslationTask`: a `i2i.training.TrainTask` base with the data check and per-epoch
+  sample grids of a fixed batch (`i2i.callbacks.SampleGrid`);
 - `execute(run, task, model)`: the body of a translation `i2i train ...` command:
   resolve the run config, check the data, then train.
 
@@ -81,29 +80,43 @@ def translation_card(stride: int, architecture: dict, **extra) -> dict:
 
 
 class TranslationTask(training.TrainTask):
-    """Base of the translation tasks: data check, sample inputs, per-epoch callbacks.
+    """Base of the translation tasks: data check and per-epoch sample grids.
 
     Subclasses set `name`, `options_class` (with at least `data` and `image_size`),
-    `data_family`, and implement the `TrainTask` hooks plus `sample_inputs`.
+    `data_family`, and implement the `TrainTask` hooks plus `sample_batch`.
     """
 
     data_family = "paired"
-    #: images in the fixed sample batch (health check, sample grids)
+    #: images in the fixed sample batch (sample grids)
     sample_count = 4
 
     def check_data(self, cfg) -> None:
         """Run the dataset check on `cfg.model.data` (raises `TrainingError`)."""
         check_training_data(cfg.model.data, self.data_family, cfg.model.image_size)
 
-    def sample_inputs(self, cfg):
-        """A fixed `(N, S, S, 3)` float32 batch of generator inputs, or None."""
+    def sample_batch(self, cfg):
+        """A fixed batch `(inputs, targets or None)` of float32 `(N, S, S, 3)` arrays for
+        the per-epoch sample grids, or None for no grids."""
         return None
 
     def callbacks(self, cfg, run_dir, model) -> list:
-        """`TrainingHealth` on the sample inputs (adds `sample_diversity` to log.csv)."""
-        from i2i.health import TrainingHealth
+        """Per-epoch sample grids (`RUN_DIR/samples/epoch-NNNN.png`, input | output |
+        target) of `sample_batch`. (The runner itself adds the training-health checks.)"""
+        from i2i.callbacks import SampleGrid
 
-        return [TrainingHealth(sample_inputs=self.sample_inputs(cfg), value_range=VALUE_RANGE)]
+        batch = self.sample_batch(cfg)
+        if batch is None:
+            return []
+        inputs, targets = batch
+        return [
+            SampleGrid(
+                run_dir / "samples",
+                inputs,
+                targets,
+                value_range=VALUE_RANGE,
+                tensorboard_dir=run_dir / "tensorboard" / "samples",
+            )
+        ]
 
 
 def execute(run, task: TranslationTask, model: dict | None = None):
