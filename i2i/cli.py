@@ -17,6 +17,7 @@ from i2i.commands.models import models
 from i2i.commands.pix2pix import finetune, pix2pix
 from i2i.commands.report import report
 from i2i.commands.sr import srresnet
+from i2i.commands.srgan import srgan
 from i2i.commands.train import train
 
 
@@ -37,6 +38,7 @@ cli.add_command(export)
 train.add_command(pix2pix)
 cli.add_command(finetune)
 train.add_command(srresnet)
+train.add_command(srgan)
 
 
 def main():
