@@ -15,9 +15,10 @@ Measures, in one run:
   (`Engine.process`) and the write (`imageio.write_image`, which holds a BGR copy and
   the encoded bytes besides the output).
 
-The SR model is the zoo's or `--model`'s, else an SRResNet-shaped x4 network with random
-weights (`--filters`, `--blocks`). The memory run uses a light x4 network (3 convs of 32
-channels + pixel shuffle) so that 12 input megapixels finish in about a minute on 2 cores.
+The SR model is `--model`, else the zoo's srresnet-x4, else `i2i.nets.srresnet` (x4) with
+random weights (`--filters`, `--blocks`; an SRResNet-shaped stand-in if it is missing).
+The memory run uses a light x4 network (3 convs of 32 channels + pixel shuffle) so that
+12 input megapixels finish in about a minute on 2 cores.
 
 Run:
 
@@ -241,14 +242,14 @@ def memory_child(path: str, cores: int) -> None:
     print(json.dumps(result))
 
 
-def memory(cores: int) -> dict:
+def memory(cores: int, width: int = 4000, height: int = 3000) -> dict:
     import cv2
     import numpy as np
 
     from i2i import imageio
 
     photo = _photos(1, 1000, 750)[0]
-    big = cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(photo, (width, height), interpolation=cv2.INTER_CUBIC)
     big = np.clip(
         big.astype(np.int16) + np.random.default_rng(0).integers(-3, 4, big.shape), 0, 255
     )
@@ -294,7 +295,14 @@ def main():
             model, card = zoo.load_generator(zoo.DEFAULT_SR_MODEL)
             label = zoo.DEFAULT_SR_MODEL
         except zoo.ZooError:
-            model, card = srresnet_like(4, args.filters, args.blocks), SR_CARD
+            from i2i import registry
+
+            if "srresnet" in registry.NETS:
+                srresnet = registry.resolve(registry.NETS, "srresnet")
+                model = srresnet(scale=4, num_blocks=args.blocks, filters=args.filters)
+            else:
+                model = srresnet_like(4, args.filters, args.blocks)
+            card = SR_CARD
             label = f"{model.name} (random weights, {model.count_params():,} params)"
 
     images = _photos(args.images, args.size, args.size)
@@ -307,6 +315,8 @@ def main():
         **speed(model, card, images, big, args.repeats),
     }
     if not args.skip_memory:
+        # Two sizes: the working set should not grow with the image.
+        report["memory_2000x1500_x4"] = memory(args.cores, 2000, 1500)
         report["memory_4000x3000_x4"] = memory(args.cores)
 
     print(f"model: {report['model']}")
@@ -326,9 +336,12 @@ def main():
         print(f"{text:<44}{row['mp_per_s']:>14.3f}")
     diff = report["tiled_vs_untiled_max_uint8_difference"]
     print(f"{'tile 128 vs untiled, max |uint8 diff|':<44}{diff:>14d}")
-    if "memory_4000x3000_x4" in report:
-        m = report["memory_4000x3000_x4"]
-        print(f"{'4000x3000 x4 light net: compute (s)':<44}{m['compute_seconds']:>14.1f}")
+    for key in ("memory_2000x1500_x4", "memory_4000x3000_x4"):
+        if key not in report:
+            continue
+        m = report[key]
+        label = f"{key.split('_')[1]} x4 light net, tile {m['tile']}: compute (s)"
+        print(f"{label:<44}{m['compute_seconds']:>14.1f}")
         print(f"{'  output image (MB)':<44}{m['output_mb']:>14.0f}")
         print(f"{'  RSS before the image (MB)':<44}{m['baseline_rss_mb']:>14.0f}")
         print(f"{'  peak RSS, compute (MB)':<44}{m['peak_rss_compute_mb']:>14.0f}")
