@@ -100,3 +100,41 @@ def test_learning_check_tiny_srresnet_x2_beats_bicubic_on_held_out_photos(sr_fol
     assert gains[-1] > 0.3, gains
     card = json.loads((result.run_dir / "generator.json").read_text())
     assert card["validation"]["psnr"] - card["validation"]["psnr_bicubic"] > 0.3
+
+
+def _srresnet_args(words):
+    """Parse `i2i train srresnet ...` arguments with the real command (nothing runs)."""
+    from i2i.commands.train import train
+
+    command = train.commands["srresnet"]
+    return command.make_context("srresnet", list(words)).params
+
+
+def test_readme_section_and_recipe_commands_parse(tmp_path, monkeypatch):
+    import shlex
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "README.md").read_text()
+    section = text.split("## Super-resolution training", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("i2i train srresnet")]
+    assert len(lines) == 2
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    for line in lines:
+        params = _srresnet_args(shlex.split(line)[3:])
+        assert params["out"] == "runs/sr_x4"
+    sys.path.insert(0, str(repo / "recipes"))
+    try:
+        from sr_x4 import command
+    finally:
+        sys.path.remove(str(repo / "recipes"))
+    for scale in (4, 2):
+        words = command(scale, repo, Path("runs/x"))
+        params = _srresnet_args(words[3:])
+        assert params["scale"] == str(scale)
+        options = config.apply_overrides(
+            config.Config(task="srresnet", model=SRResNetOptions()), params["assignments"]
+        )
+        assert options.model.residual == "bicubic" and options.run.steps_per_epoch == 200
