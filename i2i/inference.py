@@ -197,8 +197,10 @@ class _StreamingBlender:
         height, width = rows.size * s, cols.size * s
         y, x = rows.starts[r] * s, cols.starts[c] * s
         last_row, last_col = r == len(rows.starts) - 1, c == len(cols.starts) - 1
-        block *= self.row_weights[r][:, None, None]
-        block *= self.col_weights[c][None, :, None]
+        if len(rows.starts) > 1:  # a single tile along an axis has weights of 1
+            block *= self.row_weights[r][:, None, None]
+        if len(cols.starts) > 1:
+            block *= self.col_weights[c][None, :, None]
         if c == 0:
             self.pending = None
             if not last_row:
