@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from i2i import __version__
+from i2i.commands.cyclegan import cyclegan
 from i2i.commands.dataset import dataset
 from i2i.commands.evaluate import evaluate
 from i2i.commands.export import export
@@ -34,6 +35,7 @@ cli.add_command(dataset)
 cli.add_command(upscale)
 cli.add_command(translate)
 cli.add_command(models)
+train.add_command(cyclegan)
 cli.add_command(export)
 train.add_command(pix2pix)
 cli.add_command(finetune)

@@ -19,6 +19,7 @@ import importlib
 # GAN models (keras.Model subclasses sharing i2i.gans.gan_model.GANModel.train_step).
 GANS: dict[str, str] = {
     "pix2pix": "i2i.gans.pix2pix:Pix2Pix",
+    "cyclegan": "i2i.gans.cyclegan:CycleGAN",
     "srgan": "i2i.gans.srgan:SRGAN",
 }
 

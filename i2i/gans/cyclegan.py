@@ -1,0 +1,466 @@
+"""CycleGAN: unpaired image-to-image translation with cycle consistency.
+
+Two generators translate between domains A and B (`generator_a2b`: G, `generator_b2a`:
+F), two discriminators judge each domain (`discriminator_b` sees real B and G(a),
+`discriminator_a` sees real A and F(b)). With the LSGAN objective of the reference:
+
+```
+L_G = E[(D_B(G(a)) - 1)^2] + E[(D_A(F(b)) - 1)^2]                  adversarial
+    + lambda_cycle * (E|F(G(a)) - a| + E|G(F(b)) - b|)               cycle consistency
+    + lambda_cycle * lambda_identity * (E|G(b) - b| + E|F(a) - a|)   identity
+L_D_B = 0.5 * (E[(D_B(b) - 1)^2] + E[D_B(pool_B(G(a)))^2])       (L_D_A likewise)
+```
+
+with `lambda_cycle = 10` and `lambda_identity = 0.5` (relative to the cycle weight, as in
+the reference code: the identity terms weigh 5). The discriminators see generated
+images through an image history of 50 per domain (`i2i.layers.ImageHistory`: variables,
+so it works in a compiled step and is saved in checkpoints). The generators are updated
+first, then both discriminators (one optimizer per side, as in the reference). The
+learning rate is constant for the first half of training and decays linearly towards 0
+over the second half (`CycleGANTask` uses `i2i.callbacks.LinearDecay`; 100 + 100 epochs
+in the paper).
+
+Everything else (the step, both optimizers, loss scaling, distribution, logging) is the
+shared `GANModel.train_step`; this class only implements its hooks.
+
+Logged terms: `g_a2b_adv`, `g_b2a_adv`, `g_cycle_a`, `g_cycle_b`, `g_idt_a`, `g_idt_b`
+(identity terms only when `lambda_identity > 0`), `d_a`, `d_b` (`d_a_gp`, `d_b_gp` for
+WGAN-GP), plus the sums `g_loss` and `d_loss`.
+
+Example:
+
+```python
+from i2i.data.unpaired import unpaired_dataset
+from i2i.gans.cyclegan import make_cyclegan
+
+model = make_cyclegan(image_size=256, blocks=9)     # the paper's 256x256 set-up
+model.compile()                                    # Adam(2e-4, beta_1=0.5) for both sides
+model.fit(unpaired_dataset("data/horse2zebra", batch_size=1, seed=0), epochs=200)
+zebra = model.generator_a2b.predict(horse_batch)  # `model.predict` runs generator_a2b too
+```
+
+`i2i train cyclegan --data DIR --out RUN_DIR` (`CycleGANTask`) trains it with the
+runner and saves `RUN_DIR/generator_a2b.keras` and `RUN_DIR/generator_b2a.keras`.
+
+Reference:
+    Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
+    Networks", ICCV 2017, and its code (junyanz/pytorch-CycleGAN-and-pix2pix,
+    `models/cycle_gan_model.py`); Mao et al., "Least Squares Generative Adversarial
+    Networks", ICCV 2017; Shrivastava et al., "Learning from Simulated and Unsupervised
+    Images through Adversarial Training", CVPR 2017 (the image history).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import keras
+import numpy as np
+
+from i2i import training
+from i2i.gans import translation
+from i2i.gans.gan_model import GANModel
+from i2i.layers import ImageHistory
+from i2i.losses import adversarial_loss, gradient_penalty, l1_loss
+
+DIRECTIONS = ("a2b", "b2a")
+
+
+@keras.saving.register_keras_serializable(package="i2i")
+class CycleGAN(GANModel):
+    """CycleGAN on the shared GAN core (see the module docstring for the objective).
+
+    Args:
+        generator_a2b: network translating domain A to B (`resnet_generator`).
+        generator_b2a: network translating domain B to A.
+        discriminator_a: unconditional discriminator of domain A images (`patchgan`).
+        discriminator_b: unconditional discriminator of domain B images.
+        image_size: side of the square training crops; the image histories are sized
+            for it (their variables exist from construction, so a checkpoint can be
+            restored into a fresh model).
+        gan_mode: adversarial loss, an `i2i.losses.adversarial_loss` mode ("lsgan").
+        lambda_cycle: weight of each cycle-consistency L1 term (10).
+        lambda_identity: weight of the identity terms relative to `lambda_cycle` (0.5);
+            0 skips the identity passes.
+        history_size: generated images kept per discriminator (50; 0 disables).
+        **kwargs: `GANModel` arguments (`n_critic`, `seed`, `name`).
+    """
+
+    generator_names = ("generator_a2b", "generator_b2a")
+    discriminator_names = ("discriminator_a", "discriminator_b")
+    discriminator_first = False  # the reference updates G, then D_A and D_B
+
+    def __init__(
+        self,
+        generator_a2b,
+        generator_b2a,
+        discriminator_a,
+        discriminator_b,
+        image_size: int = 256,
+        gan_mode: str = "lsgan",
+        lambda_cycle: float = 10.0,
+        lambda_identity: float = 0.5,
+        history_size: int = 50,
+        **kwargs,
+    ):
+        names = ["g_a2b_adv", "g_b2a_adv", "g_cycle_a", "g_cycle_b"]
+        if lambda_identity > 0:
+            names += ["g_idt_a", "g_idt_b"]
+        names += ["d_a", "d_b"]
+        if gan_mode == "wgan-gp":
+            names += ["d_a_gp", "d_b_gp"]
+        self.loss_names = tuple(names)
+        super().__init__(**kwargs)
+        self.generator_a2b = generator_a2b
+        self.generator_b2a = generator_b2a
+        self.discriminator_a = discriminator_a
+        self.discriminator_b = discriminator_b
+        self.image_size = int(image_size)
+        self.gan_mode = gan_mode
+        self.lambda_cycle = float(lambda_cycle)
+        self.lambda_identity = float(lambda_identity)
+        self.history_size = int(history_size)
+        self.gan_loss = adversarial_loss(gan_mode)
+        seed = self.seed
+        self.history_a = ImageHistory(
+            self.history_size, seed=None if seed is None else seed + 1, name="history_a"
+        )
+        self.history_b = ImageHistory(
+            self.history_size, seed=None if seed is None else seed + 2, name="history_b"
+        )
+        shape = (None, self.image_size, self.image_size, 3)
+        self.history_a.build(shape)
+        self.history_b.build(shape)
+
+    # ------------------------------------------------------------------ hooks
+
+    def generate(self, batch, training):
+        real_a, real_b = batch["a"], batch["b"]
+        fake_b = self.generator_a2b(real_a, training=training)
+        fake_a = self.generator_b2a(real_b, training=training)
+        generated = {
+            "fake_b": fake_b,
+            "fake_a": fake_a,
+            "rec_a": self.generator_b2a(fake_b, training=training),
+            "rec_b": self.generator_a2b(fake_a, training=training),
+        }
+        if self.lambda_identity > 0:
+            generated["idt_b"] = self.generator_a2b(real_b, training=training)
+            generated["idt_a"] = self.generator_b2a(real_a, training=training)
+        return generated
+
+    def generator_losses(self, batch, generated):
+        real_a, real_b = batch["a"], batch["b"]
+        terms = {
+            "g_a2b_adv": self.gan_loss.generator(
+                self.discriminator_b(generated["fake_b"], training=True)
+            ),
+            "g_b2a_adv": self.gan_loss.generator(
+                self.discriminator_a(generated["fake_a"], training=True)
+            ),
+            "g_cycle_a": self.lambda_cycle * l1_loss(real_a, generated["rec_a"]),
+            "g_cycle_b": self.lambda_cycle * l1_loss(real_b, generated["rec_b"]),
+        }
+        if self.lambda_identity > 0:
+            weight = self.lambda_cycle * self.lambda_identity
+            terms["g_idt_a"] = weight * l1_loss(real_a, generated["idt_a"])
+            terms["g_idt_b"] = weight * l1_loss(real_b, generated["idt_b"])
+        return terms
+
+    def discriminator_losses(self, batch, generated):
+        # The histories swap some of this step's fakes for older ones (and store these).
+        fake_a = self.history_a(generated["fake_a"], training=True)
+        fake_b = self.history_b(generated["fake_b"], training=True)
+        terms = {}
+        for domain, real, fake, network in (
+            ("a", batch["a"], fake_a, self.discriminator_a),
+            ("b", batch["b"], fake_b, self.discriminator_b),
+        ):
+            real_logits = network(real, training=True)
+            fake_logits = network(fake, training=True)
+            terms[f"d_{domain}"] = self.gan_loss.discriminator(real_logits, fake_logits)
+            if self.gan_mode == "wgan-gp":
+                penalty = gradient_penalty(network, real, fake, self.seed_generator)
+                terms[f"d_{domain}_gp"] = self.gan_loss.gradient_penalty_weight * penalty
+        return terms
+
+    # ------------------------------------------------------------------ config
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_size": self.image_size,
+            "gan_mode": self.gan_mode,
+            "lambda_cycle": self.lambda_cycle,
+            "lambda_identity": self.lambda_identity,
+            "history_size": self.history_size,
+        }
+
+
+def make_cyclegan(
+    image_size: int = 256,
+    filters: int = 64,
+    blocks: int = 9,
+    d_filters: int = 64,
+    d_layers: int = 3,
+    norm: str = "instance",
+    gan_mode: str = "lsgan",
+    lambda_cycle: float = 10.0,
+    lambda_identity: float = 0.5,
+    history_size: int = 50,
+    n_critic: int | None = None,
+    seed: int | None = None,
+) -> CycleGAN:
+    """A `CycleGAN` with the reference networks (not compiled).
+
+    Args:
+        image_size: training crop side (a multiple of 4 and of `2 ** d_layers`).
+        filters: generator width (ngf, 64); blocks: residual blocks (9 at 256, 6 at 128).
+        d_filters: discriminator width (ndf, 64); d_layers: PatchGAN depth (3: 70x70).
+        norm: "instance" (reference), "batch" or "none".
+        gan_mode, lambda_cycle, lambda_identity, history_size: see `CycleGAN`.
+        n_critic: discriminator steps per generator step (default: the loss's, 5 for
+            WGAN-GP, else 1).
+        seed: seed of the model's random streams (image histories).
+
+    Returns:
+        The `CycleGAN`; call `compile()` (paper defaults) before `fit`.
+    """
+    from i2i.nets.patchgan import patchgan, patchgan_stride
+    from i2i.nets.resnet_generator import STRIDE, resnet_generator
+
+    multiple = max(STRIDE, patchgan_stride(d_layers))
+    if image_size % multiple or image_size < 3 * patchgan_stride(d_layers):
+        raise ValueError(
+            f"image_size {image_size} must be a multiple of {multiple} and at least "
+            f"{3 * patchgan_stride(d_layers)} for d_layers={d_layers}"
+        )
+
+    def generator(name):
+        return resnet_generator(filters=filters, blocks=blocks, norm=norm, name=name)
+
+    def discriminator(name):
+        return patchgan(filters=d_filters, n_layers=d_layers, norm=norm, name=name)
+
+    if n_critic is None:
+        n_critic = adversarial_loss(gan_mode).critic_steps
+    return CycleGAN(
+        generator("generator_a2b"),
+        generator("generator_b2a"),
+        discriminator("discriminator_a"),
+        discriminator("discriminator_b"),
+        image_size=image_size,
+        gan_mode=gan_mode,
+        lambda_cycle=lambda_cycle,
+        lambda_identity=lambda_identity,
+        history_size=history_size,
+        n_critic=n_critic,
+        seed=seed,
+    )
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class CycleGANOptions:
+    """Options of `i2i train cyclegan` (`cfg.model`; each settable with `--set`).
+
+    Attributes:
+        data: the unpaired dataset folder (`trainA/ trainB/ [testA/ testB/]`).
+        image_size: training crop side (256 in the paper).
+        load_size: resize before the random crop (None: 286 for 256, scaled).
+        preprocess: "resize_and_crop" (reference), "crop" (random crops of large images
+            at full resolution) or "resize".
+        flip: random left-right mirroring.
+        filters, blocks: generator width (ngf) and residual blocks.
+        d_filters, d_layers: discriminator width (ndf) and PatchGAN depth.
+        norm: "instance", "batch" or "none".
+        gan_mode: "lsgan" (reference), "vanilla", "hinge" or "wgan-gp".
+        lambda_cycle: cycle-consistency weight (10).
+        lambda_identity: identity weight relative to `lambda_cycle` (0.5).
+        history_size: image history per discriminator (50).
+        lr, beta_1: Adam of both sides (2e-4, 0.5).
+        decay_epochs: the last epochs, over which the learning rate decays linearly
+            towards 0 (`i2i.callbacks.LinearDecay`); None: the second half of the run,
+            as the paper's 100 + 100 epochs; 0: constant.
+    """
+
+    data: str = ""
+    image_size: int = 256
+    load_size: int | None = None
+    preprocess: Literal["resize_and_crop", "crop", "resize"] = "resize_and_crop"
+    flip: bool = True
+    filters: int = 64
+    blocks: int = 9
+    d_filters: int = 64
+    d_layers: int = 3
+    norm: Literal["instance", "batch", "none"] = "instance"
+    gan_mode: Literal["lsgan", "vanilla", "hinge", "wgan-gp"] = "lsgan"
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5
+    history_size: int = 50
+    lr: float = 2e-4
+    beta_1: float = 0.5
+    decay_epochs: int | None = None
+
+
+class CycleGANTask(translation.TranslationTask):
+    """`i2i train cyclegan`: a CycleGAN on an unpaired dataset, through the runner.
+
+    Per epoch: a checkpoint, a log.csv row (with `lr` and `sample_diversity`) and a
+    sample grid `RUN_DIR/samples/epoch-NNNN.png` (rows a | G(a) for A images, then
+    b | F(b) for B images, from testA/testB when present). Exports
+    `generator_a2b.keras` and `generator_b2a.keras` (+ cards) into the run directory;
+    `i2i translate --model RUN_DIR --direction a2b|b2a` uses either.
+    """
+
+    name = "cyclegan"
+    options_class = CycleGANOptions
+    data_family = "unpaired"
+
+    # ------------------------------------------------------------------ data
+
+    def check_data(self, cfg) -> None:
+        """The dataset check; images only need to reach the crop when cropping."""
+        crop = cfg.model.image_size if cfg.model.preprocess != "resize" else None
+        translation.check_training_data(cfg.model.data, self.data_family, crop)
+
+    def steps_per_epoch(self, data: str, batch_size: int) -> int:
+        """One pass over the larger domain (the reference's epoch), in batches."""
+        from i2i.data.unpaired import unpaired_counts
+
+        return max(1, max(unpaired_counts(data, "train")) // batch_size)
+
+    def train_dataset(self, cfg, start_step):
+        from i2i.data.check import DatasetError
+        from i2i.data.unpaired import unpaired_dataset
+
+        options = cfg.model
+        try:
+            data = unpaired_dataset(
+                options.data,
+                "train",
+                batch_size=cfg.run.batch_size,
+                image_size=options.image_size,
+                load_size=options.load_size,
+                preprocess=options.preprocess,
+                flip=options.flip,
+                seed=cfg.run.seed,
+                repeat=True,
+            )
+        except DatasetError as error:
+            raise training.TrainingError(str(error)) from None
+        return training.skip_batches(data, start_step)
+
+    def sample_batch(self, cfg) -> dict:
+        """Fixed `{"a", "b"}` sample images (testA/testB when both hold 2+, else train)."""
+        from i2i.data.check import unpaired_files
+        from i2i.data.unpaired import unpaired_dataset
+
+        options = cfg.model
+        try:
+            split = "test" if min(map(len, unpaired_files(options.data, "test"))) >= 2 else "train"
+        except Exception:  # no (complete) test split: show training images
+            split = "train"
+        data = unpaired_dataset(
+            options.data,
+            split,
+            batch_size=self.sample_count,
+            image_size=options.image_size,
+            load_size=options.load_size,
+            preprocess="crop" if options.preprocess == "crop" else "resize",
+            training=False,
+            drop_remainder=False,
+        )
+        batch = next(iter(data))
+        return {key: np.asarray(value) for key, value in batch.items()}
+
+    def sample_inputs(self, cfg):
+        return self.sample_batch(cfg)["a"]
+
+    # ------------------------------------------------------------------ model
+
+    def build_model(self, cfg):
+        options = cfg.model
+        try:
+            model = make_cyclegan(
+                image_size=options.image_size,
+                filters=options.filters,
+                blocks=options.blocks,
+                d_filters=options.d_filters,
+                d_layers=options.d_layers,
+                norm=options.norm,
+                gan_mode=options.gan_mode,
+                lambda_cycle=options.lambda_cycle,
+                lambda_identity=options.lambda_identity,
+                history_size=options.history_size,
+                seed=cfg.run.seed,
+            )
+        except ValueError as error:
+            raise training.TrainingError(str(error)) from None
+
+        def adam(name):
+            return keras.optimizers.Adam(options.lr, beta_1=options.beta_1, beta_2=0.999, name=name)
+
+        model.compile(
+            generator_optimizer=adam("generator_optimizer"),
+            discriminator_optimizer=adam("discriminator_optimizer"),
+        )
+        return model
+
+    def callbacks(self, cfg, run_dir: Path, model) -> list:
+        from i2i.callbacks import LinearDecay, SampleGrid
+        from i2i.health import TrainingHealth
+
+        epochs = cfg.run.total_epochs
+        decay = cfg.model.decay_epochs
+        decay = epochs // 2 if decay is None else min(max(decay, 0), epochs)
+        samples = self.sample_batch(cfg)
+        count = min(len(samples["a"]), len(samples["b"]))
+        both = np.concatenate([samples["a"][:count], samples["b"][:count]])
+
+        def translate_both(model, images):
+            # Rows 0..count-1 are A images (-> B), the rest B images (-> A).
+            fake_b = model.generator_a2b.predict(images[:count], verbose=0)
+            fake_a = model.generator_b2a.predict(images[count:], verbose=0)
+            return np.concatenate([fake_b, fake_a])
+
+        return [
+            LinearDecay(epochs - decay, decay, cfg.model.lr),
+            TrainingHealth(
+                sample_inputs=samples["a"] if len(samples["a"]) >= 2 else None,
+                generator=model.generator_a2b,
+                value_range=translation.VALUE_RANGE,
+            ),
+            SampleGrid(
+                run_dir / "samples",
+                both,
+                value_range=translation.VALUE_RANGE,
+                generate=translate_both,
+                tensorboard_dir=run_dir / "tensorboard" / "samples",
+            ),
+        ]
+
+    # ------------------------------------------------------------------ export
+
+    def card(self, cfg) -> dict:
+        from i2i.nets.resnet_generator import STRIDE
+
+        options = cfg.model
+        architecture = {
+            "name": "resnet_generator",
+            "filters": options.filters,
+            "blocks": options.blocks,
+            "norm": options.norm,
+        }
+        return translation.translation_card(
+            STRIDE,
+            architecture,
+            model="cyclegan",
+            data=options.data,
+            image_size=options.image_size,
+            directions={"a2b": "trainA -> trainB", "b2a": "trainB -> trainA"},
+        )
