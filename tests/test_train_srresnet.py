@@ -3,6 +3,7 @@
 import csv
 import json
 
+import keras
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -47,6 +48,8 @@ def test_tiny_run_logs_psnr_beside_bicubic_keeps_the_best_and_resumes(sr_folders
     card = json.loads((out / "generator.json").read_text())
     assert card["task"] == "super-resolution" and card["scale"] == 2
     assert card["value_range"] == [0.0, 1.0]
+    saved = keras.saving.load_model(out / "generator.keras")
+    assert getattr(saved, "optimizer", None) is None  # no optimizer state in the file
     # Held out: one of the three training photos (--set holdout=1 by default).
     assert len(card["validation"]["images"]) == 1
     best = max(rows, key=lambda row: float(row["val_psnr"]))

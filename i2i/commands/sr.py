@@ -323,9 +323,19 @@ class SRValidationFactory:
                     best_card = dict(card, validation=self.best)
                     if step is not None:
                         best_card["steps"] = step
-                    training.save_float32_generator(self.model, self.path, best_card)
+                    training.save_float32_generator(_weights_only(self.model), self.path, best_card)
 
         return SRValidation()
+
+
+def _weights_only(model):
+    """An uncompiled copy of `model`: a saved generator carries no optimizer state."""
+    import keras
+
+    # from_config, not clone_model: Keras' clone_model compiles the clone like the original.
+    copy = keras.Model.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _mean(metric, outputs, targets, scale) -> float:
