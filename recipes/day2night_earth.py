@@ -24,8 +24,9 @@ Defaults (CPU-sized; a GPU could afford the paper's 64 filters and 256 crops): U
 16 filters (depth 7 at 128 px: 2.6 M parameters), 70x70 PatchGAN with 16 filters,
 128 px crops, batch 8, vanilla GAN + 100 x L1, Adam 2e-4 / 0.5, 4000 steps.
 
-Measured (default settings, float32 on 2 CPU cores shared with other jobs; 160-235 ms
-per step; 14 min end to end; held-out quarter = 512x1024 px, RGB):
+Measured (default settings, float32 on 2 CPU cores shared with other jobs; 160-306 ms
+per step; 14-17 min end to end in two runs, identical scores; held-out quarter = 512x1024
+px, RGB):
 
     |            | PSNR (dB) | SSIM   |
     |------------|-----------|--------|
@@ -37,12 +38,12 @@ per step; 14 min end to end; held-out quarter = 512x1024 px, RGB):
 
 What the numbers say: the night map is 98% black (mean 0.6 / 255 on the held-out quarter),
 so "predict black" is a strong PSNR/SSIM baseline that pix2pix does not beat. The model
-does learn the mapping — oceans, ice and deserts black, lights along coasts and in
+does learn the mapping — oceans and ice black, lights along coasts and in
 populated land, which the luminance baseline (5.8 dB) shows is far from trivial — but
 the adversarial term draws plausible light patterns (a regular sprinkle over unlit
 interiors such as Australia's) where the real map is dark, and every misplaced light
 costs more than a missing one. In training the generator's L1 stays above that of the
-all-black prediction (g_l1 1.09 vs 0.83) from step 1000 on, so more steps at these
+all-black prediction (g_l1 1.09 vs about 0.83) from step 1000 on, so more steps at these
 settings do not close the gap. `heldout.png` shows it side by side.
 
 Reference:

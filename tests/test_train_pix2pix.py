@@ -43,7 +43,7 @@ def trained(datasets, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "facades"
     result = invoke(
         "train", "pix2pix", "--data", datasets / "facades", "--out", out,
-        "--direction", "b2a", "--steps", 4, *TINY,
+        "--direction", "b2a", "--epochs", 2, *TINY,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"saved {out / 'generator.keras'}" in result.output
