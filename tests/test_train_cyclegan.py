@@ -1,6 +1,7 @@
 """`i2i train cyclegan` end to end: dataset -> train -> resume -> translate, and refusals."""
 
 import csv
+import importlib.util
 import json
 import re
 import shlex
@@ -28,15 +29,15 @@ def invoke(*args):
     return result
 
 
-def readme_commands() -> list[list[str]]:
-    """The `i2i ...` lines of the README's CycleGAN section, as words."""
+def readme_commands(prefix: str = "i2i ") -> list[list[str]]:
+    """The lines of the README's CycleGAN section starting with `prefix`, as words."""
     text = README.read_text()
     start = text.index("## CycleGAN: day")
     end = text.find("\n## ", start + 1)
     section = text[start : end if end > 0 else len(text)]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     lines = [line for block in blocks for line in block.splitlines()]
-    return [shlex.split(line) for line in lines if line.startswith("i2i ")]
+    return [shlex.split(line) for line in lines if line.startswith(prefix)]
 
 
 def tiny(words: list[str]) -> list[str]:
@@ -108,6 +109,17 @@ def test_the_readme_workflow_dataset_train_resume_translate(tmp_path, monkeypatc
         assert sorted(p.name for p in out.iterdir()) == names
         written = imageio.read_image(out / names[0])
         assert written.shape == imageio.read_image(source / names[0]).shape
+
+
+def test_the_readme_recipe_command_parses():
+    (words,) = readme_commands("python recipes/")
+    path = README.parent / words[1]
+    spec = importlib.util.spec_from_file_location("day2night_cyclegan", path)
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    args = recipe.parse_args(words[2:])
+    assert (args.out, args.steps, args.crop) == ("runs/day2night-cyclegan", 3000, 96)
+    assert recipe.regions(2048) == {"a": (0, 768), "b": (768, 1536), "heldout": (1536, 2048)}
 
 
 @pytest.mark.parametrize("problem", ["unreadable", "too small", "empty domain"])
