@@ -440,13 +440,15 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
             keep=cfg.run.keep_checkpoints,
             write=chief,
         )
-        callbacks = [guard]
-        callbacks += list(task.callbacks(cfg, run_dir, model))
+        task_callbacks = list(task.callbacks(cfg, run_dir, model))
+        callbacks = [guard, *task_callbacks]
         if getattr(model, "generator_names", None) is not None:
             from i2i import health
 
-            # GAN failure modes (D collapse, G divergence) warned about while training.
-            callbacks.append(health.TrainingHealth())
+            # GAN failure modes (D collapse, G divergence) are warned about while training;
+            # a task may supply its own TrainingHealth (e.g. with sample inputs) instead.
+            if not any(isinstance(c, health.TrainingHealth) for c in task_callbacks):
+                callbacks.append(health.TrainingHealth())
         if chief:
             callbacks += [
                 keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume),

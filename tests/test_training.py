@@ -208,3 +208,24 @@ def test_gan_runs_warn_about_training_health(tmp_path, monkeypatch, caplog):
     with caplog.at_level("WARNING", logger="i2i.health"):
         training.run(TinyPlainTask(), make_config(tmp_path / "plain", steps=2))
     assert "D collapsed" not in caplog.text
+
+
+def test_a_task_supplied_health_callback_replaces_the_runners(tmp_path, monkeypatch):
+    from i2i import health
+
+    class OwnHealth(TinyGANTask):
+        def callbacks(self, cfg, run_dir, model):
+            self.own = health.TrainingHealth()
+            return [self.own]
+
+    task = OwnHealth()
+    seen = []
+    original = keras.Model.fit
+
+    def spy(model, *args, **kwargs):
+        seen.extend(c for c in kwargs["callbacks"] if isinstance(c, health.TrainingHealth))
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    training.run(task, make_config(tmp_path / "gan", steps=1))
+    assert seen == [task.own]
