@@ -3,14 +3,17 @@
 For each model (srresnet, srgan, pix2pix, cyclegan — those that exist) and each size
 (the paper's, and a small one), in a fresh process:
 
-- ceiling: the best float32 GFLOP/s of a large square matmul, measured in that process;
+- ceiling: a large float32 square matmul measured in that process after the steps: the
+  GFLOP/s of its fastest run, and its GFLOP per CPU-second;
 - step: the model's compiled Keras train function (what `fit` calls) on a fixed
   in-memory batch; median wall time over `--steps` steps after warm-up, steps/s and
   images/s (training examples per second);
 - FLOPs: counted analytically from the networks' Conv2D / Conv2DTranspose / Dense layers
   at the batch's shapes (2 x multiply-adds), for every network evaluation in one step,
   times 3 for a training step (forward + backward ~ 3 x forward); the GFLOP/s this gives
-  and its fraction of the ceiling;
+  and its fraction of the ceiling, by wall time and by CPU time (process CPU seconds per
+  step against the matmul's GFLOP per CPU-second: robust on a machine shared with other
+  processes, which inflate wall times but hardly CPU times);
 - peak RSS of the process (`VmHWM`): model, optimizer state, activations, TensorFlow.
 
 Per-step network evaluations counted (the shared GANModel step):
@@ -76,12 +79,14 @@ class Result:
     batch: int
     params_million: float = 0.0
     median_step_ms: float = 0.0
+    median_step_cpu_ms: float = 0.0
     steps_per_s: float = 0.0
     images_per_s: float = 0.0
     gflop_per_step: float = 0.0
     achieved_gflops: float = 0.0
     ceiling_gflops: float = 0.0
     fraction_of_ceiling: float = 0.0
+    fraction_of_ceiling_cpu: float = 0.0
     peak_rss_mb: float = 0.0
     notes: list = field(default_factory=list)
     error: str = ""
@@ -224,24 +229,38 @@ def limit_cores(cores: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(cores)
 
 
-def matmul_ceiling(n: int, repeats: int = 5) -> float:
-    """Best GFLOP/s of an n x n float32 matmul over `repeats` runs (the least disturbed
-    run: on a shared machine other processes only ever add time)."""
+def matmul_ceiling(n: int, seconds: float = 3.0, repeats: int = 5) -> tuple[float, float]:
+    """The float32 matmul ceiling of this process: `(GFLOP/s of the fastest of the runs,
+    GFLOP per CPU-second over all runs)`. Runs an n x n matmul for at least `seconds` and
+    `repeats` times. On a shared machine other processes only ever add wall time, so the
+    fastest run is the least disturbed; CPU time hardly depends on them at all."""
     import tensorflow as tf
 
     a = tf.random.normal((n, n))
     b = tf.random.normal((n, n))
     matmul = tf.function(lambda x, y: tf.linalg.matmul(x, y))
     matmul(a, b).numpy()
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
+    best, runs = float("inf"), 0
+    started, cpu_started = time.perf_counter(), time.process_time()
+    while runs < repeats or time.perf_counter() - started < seconds:
+        begin = time.perf_counter()
         matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - started)
-    return 2 * n**3 / best / 1e9
+        best = min(best, time.perf_counter() - begin)
+        runs += 1
+    cpu = time.process_time() - cpu_started
+    flop = 2 * n**3
+    return flop / best / 1e9, flop * runs / cpu / 1e9
 
 
-def measure(name: str, size: str, steps: int, warmup: int, matmul_n: int, jit: bool) -> Result:
+def measure(
+    name: str,
+    size: str,
+    steps: int,
+    warmup: int,
+    matmul_n: int,
+    jit: bool,
+    matmul_seconds: float = 3.0,
+) -> Result:
     """Measure one (model, size) in this process."""
     import keras
     import tensorflow as tf
@@ -261,22 +280,25 @@ def measure(name: str, size: str, steps: int, warmup: int, matmul_n: int, jit: b
     iterator = iter(dataset)
     for _ in range(warmup):
         _sync(train_function(iterator))
-    times = []
+    times, cpu_times = [], []
     for _ in range(steps):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         _sync(train_function(iterator))
         times.append(time.perf_counter() - started)
-    step = statistics.median(times)
+        cpu_times.append(time.process_time() - cpu_started)
+    step, cpu_step = statistics.median(times), statistics.median(cpu_times)
     # Peak RSS first: the FLOP count below builds fixed-shape copies of the networks.
     result.peak_rss_mb = _peak_rss_mb()
     result.median_step_ms = step * 1e3
+    result.median_step_cpu_ms = cpu_step * 1e3
     result.steps_per_s = 1.0 / step
     result.images_per_s = batch / step
     forward = sum(count * forward_flops(net, shape) for net, shape, count in evaluations)
     result.gflop_per_step = 3 * forward * batch / 1e9
     result.achieved_gflops = result.gflop_per_step / step
-    result.ceiling_gflops = matmul_ceiling(matmul_n)
+    result.ceiling_gflops, ceiling_per_cpu_s = matmul_ceiling(matmul_n, matmul_seconds)
     result.fraction_of_ceiling = result.achieved_gflops / result.ceiling_gflops
+    result.fraction_of_ceiling_cpu = (result.gflop_per_step / cpu_step) / ceiling_per_cpu_s
     return result
 
 
@@ -325,12 +347,14 @@ COLUMNS = (
     ("batch", "batch", "{}"),
     ("params M", "params_million", "{:.2f}"),
     ("step ms", "median_step_ms", "{:.1f}"),
+    ("CPU ms", "median_step_cpu_ms", "{:.1f}"),
     ("steps/s", "steps_per_s", "{:.2f}"),
     ("img/s", "images_per_s", "{:.2f}"),
     ("GFLOP/step", "gflop_per_step", "{:.2f}"),
     ("GFLOP/s", "achieved_gflops", "{:.1f}"),
     ("matmul GFLOP/s", "ceiling_gflops", "{:.1f}"),
     ("of ceiling", "fraction_of_ceiling", "{:.1%}"),
+    ("of ceiling (CPU)", "fraction_of_ceiling_cpu", "{:.1%}"),
     ("peak RSS MB", "peak_rss_mb", "{:.0f}"),
 )
 
@@ -363,7 +387,7 @@ def run_child(name: str, size: str, args) -> Result:
     command = [
         sys.executable, __file__, "--child", f"{name}:{size}", "--steps", str(args.steps),
         "--warmup", str(args.warmup), "--matmul-size", str(args.matmul_size),
-        "--cores", str(args.cores),
+        "--cores", str(args.cores), "--matmul-seconds", str(args.matmul_seconds),
     ] + (["--jit-compile"] if args.jit_compile else [])  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -381,6 +405,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=int, default=10, help="timed steps per configuration")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps after tracing")
     parser.add_argument("--matmul-size", type=int, default=2048, help="side of the matmul")
+    parser.add_argument(
+        "--matmul-seconds", type=float, default=3.0, help="minimum time of the matmul runs"
+    )
     parser.add_argument("--cores", type=int, default=2, help="TensorFlow threads")
     parser.add_argument("--jit-compile", action="store_true", help="XLA-compile the steps")
     parser.add_argument(
@@ -395,7 +422,10 @@ def main(argv=None) -> dict:
     if args.child:
         name, size = args.child.split(":")
         limit_cores(args.cores)
-        result = measure(name, size, args.steps, args.warmup, args.matmul_size, args.jit_compile)
+        result = measure(
+            name, size, args.steps, args.warmup, args.matmul_size, args.jit_compile,
+            args.matmul_seconds,
+        )  # fmt: skip
         print(json.dumps(asdict(result)))
         return asdict(result)
 
@@ -415,7 +445,10 @@ def main(argv=None) -> dict:
                 results.append(Result(name, size, side, batch, error=f"skipped: {missing}"))
             elif args.in_process:
                 try:
-                    measure_args = (args.steps, args.warmup, args.matmul_size, args.jit_compile)
+                    measure_args = (
+                        args.steps, args.warmup, args.matmul_size, args.jit_compile,
+                        args.matmul_seconds,
+                    )  # fmt: skip
                     results.append(measure(name, size, *measure_args))
                 except Exception as error:  # noqa: BLE001 - one failed config, not the run
                     results.append(Result(name, size, side, batch, error=f"failed: {error}"))

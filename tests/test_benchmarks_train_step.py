@@ -39,12 +39,14 @@ def test_tiny_run_prints_a_table_and_json(tmp_path):
     out = tmp_path / "report.json"
     command = [
         sys.executable, str(SCRIPT), "--models", "srresnet,srgan", "--sizes", "tiny",
-        "--steps", "2", "--warmup", "1", "--matmul-size", "128", "--json", str(out),
+        "--steps", "2", "--warmup", "1", "--matmul-size", "128", "--matmul-seconds", "0.1",
+        "--json", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
     lines = done.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("model "))
-    for column in ("step ms", "img/s", "GFLOP/step", "matmul GFLOP/s", "of ceiling", "peak RSS"):
+    columns = ("step ms", "CPU ms", "img/s", "GFLOP/step", "matmul GFLOP/s", "of ceiling (CPU)")
+    for column in (*columns, "peak RSS"):
         assert column in lines[header]
     rows = [line.split() for line in lines[header + 2 : header + 4]]
     assert [row[:2] for row in rows] == [["srresnet", "tiny"], ["srgan", "tiny"]]
@@ -52,4 +54,5 @@ def test_tiny_run_prints_a_table_and_json(tmp_path):
     for result in report["results"]:
         assert not result["error"], result["error"]
         assert result["gflop_per_step"] > 0 and result["median_step_ms"] > 0
-        assert result["ceiling_gflops"] > 0 and result["peak_rss_mb"] > 100
+        assert result["ceiling_gflops"] > 0 and result["fraction_of_ceiling_cpu"] > 0
+        assert result["peak_rss_mb"] > 100
