@@ -32,7 +32,7 @@ def _io_options(function):
             type=click.IntRange(min=0),
             default=None,
             help="Pixels shared by neighbouring tiles, blended smoothly "
-            "[default: 32 for super-resolution, 64 for translation].",
+            "[default: 48 for super-resolution, 64 for translation].",
         ),
         click.option(
             "--batch-size",
