@@ -6,6 +6,7 @@ models using them save and load in safe mode (no `Lambda` layers anywhere).
 - `instance_norm(affine=False)`, `batch_norm()`, `norm_layer(kind)`: normalization;
 - `ReflectionPadding2D(padding)`: mirror padding;
 - `PixelShuffle(scale)`: depth-to-space upsampling;
+- `Upscale2D(scale, interpolation)`: integer-factor resize (bicubic), traceable for any size;
 - `ImageHistory(size=50)`: the CycleGAN image pool, graph-safe and checkpointed.
 """
 
@@ -13,12 +14,14 @@ from i2i.layers.image_history import ImageHistory
 from i2i.layers.normalization import NORMS, batch_norm, instance_norm, norm_layer
 from i2i.layers.padding import ReflectionPadding2D
 from i2i.layers.pixel_shuffle import PixelShuffle
+from i2i.layers.resize import Upscale2D
 
 __all__ = [
     "NORMS",
     "ImageHistory",
     "PixelShuffle",
     "ReflectionPadding2D",
+    "Upscale2D",
     "batch_norm",
     "instance_norm",
     "norm_layer",
