@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import keras
 
-from i2i.layers import PixelShuffle
+from i2i.layers import PixelShuffle, Upscale2D
 
 SCALES = (2, 3, 4, 8)
 
@@ -100,8 +100,8 @@ def srresnet(
         outputs = conv(channels, 9, "tail_conv", dtype="float32")(x)
     else:
         detail = conv(channels, 9, "tail_conv", kernel_initializer="zeros", dtype="float32")(x)
-        base = keras.layers.UpSampling2D(
-            scale, interpolation="bicubic", dtype="float32", name="bicubic"
-        )(inputs)
+        # Upscale2D = UpSampling2D(interpolation="bicubic") bit for bit, but traceable for
+        # any input size (exports); no weights, so trained weights load either way.
+        base = Upscale2D(scale, "bicubic", dtype="float32", name="bicubic")(inputs)
         outputs = keras.layers.Add(dtype="float32", name="residual_add")([base, detail])
     return keras.Model(inputs, outputs, name=name)
