@@ -53,6 +53,9 @@ ZOO_PATH_VARIABLE = "I2I_ZOO_PATH"
 DEFAULT_SR_MODEL = "srresnet-x4"
 DIRECTIONS = ("a2b", "b2a")
 RUN_GENERATOR = "generator.keras"
+# Files are written with mkstemp (owner-only); they get the usual umask mode instead.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 class ZooError(Exception):
@@ -105,6 +108,11 @@ def card_path(model_path) -> Path:
 def save_generator(model, path, card: dict) -> Path:
     """Save `model` to `path` (`.keras`) and `card` beside it, both atomically.
 
+    Only the network is saved (architecture and weights): a compiled model is saved
+    through an uncompiled copy, so no optimizer state goes into the file (it would be
+    about twice the weights again, and inference never needs it; training checkpoints
+    keep it for resuming).
+
     Args:
         model: the generator, a functional `keras.Model`.
         path: target `.keras` file; parent folders are created.
@@ -120,7 +128,8 @@ def save_generator(model, path, card: dict) -> Path:
     if missing:
         raise ValueError(f"{path}: card is missing {', '.join(missing)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic(path, lambda temporary: model.save(temporary))
+    weights_only = _uncompiled(model)
+    _atomic(path, lambda temporary: weights_only.save(temporary))
     text = json.dumps(card, indent=2, sort_keys=True) + "\n"
     _atomic(card_path(path), lambda temporary: Path(temporary).write_text(text))
     return path
@@ -375,12 +384,26 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def _uncompiled(model):
+    """`model` itself if it was never compiled, else an uncompiled copy (same weights)."""
+    if not getattr(model, "compiled", False) and getattr(model, "optimizer", None) is None:
+        return model
+    # from_config, not keras.models.clone_model: clone_model compiles the clone too.
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def _atomic(path: Path, write) -> None:
-    """Call `write(temporary_path)` then rename the temporary file onto `path`."""
+    """Call `write(temporary_path)` then rename the temporary file onto `path`.
+
+    The file gets the mode a plain `open()` would give it (mkstemp's is owner-only).
+    """
     fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -201,3 +201,23 @@ def test_the_wheel_ships_the_zoo(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["('i2i',", "'_zoo')", "2", "3"]
+
+
+def test_saved_generators_hold_weights_only_with_usual_permissions(tmp_path):
+    import os
+
+    from inference_helpers import sr_net
+
+    model = sr_net(2)
+    plain = zoo.save_generator(model, tmp_path / "plain.keras", sr_card(2))
+    model.compile(optimizer="adam", loss="mae")
+    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    model.fit(x, np.zeros((2, 16, 16, 3), "float32"), epochs=1, verbose=0)  # optimizer state
+    trained = zoo.save_generator(model, tmp_path / "trained.keras", sr_card(2))
+    assert trained.stat().st_size < plain.stat().st_size * 1.2  # no optimizer variables
+    loaded, _ = zoo.load_generator(trained)
+    np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (trained, zoo.card_path(trained)):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
