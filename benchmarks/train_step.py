@@ -9,20 +9,23 @@ For each model (srresnet, srgan, pix2pix, cyclegan — those that exist) and eac
   in-memory batch; median wall time over `--steps` steps after warm-up, steps/s and
   images/s (training examples per second);
 - FLOPs: counted analytically from the networks' Conv2D / Conv2DTranspose / Dense layers
-  at the batch's shapes (2 x multiply-adds), for every network evaluation in one step,
-  times 3 for a training step (forward + backward ~ 3 x forward); the GFLOP/s this gives
+  at the batch's shapes (2 x multiply-adds), for every network pass in one step, times
+  its cost factor: 3 for a pass whose weights get gradients (forward + backward ~ 3 x
+  forward), 2 for a pass differentiated only with respect to its input (the frozen VGG
+  on the generated image; the discriminator inside the generator's update), 1 for a
+  forward-only pass (the VGG on the HR target); the GFLOP/s this gives
   and its fraction of the ceiling, by wall time and by CPU time (process CPU seconds per
   step against the matmul's GFLOP per CPU-second: robust on a machine shared with other
   processes, which inflate wall times but hardly CPU times);
 - peak RSS of the process (`VmHWM`): model, optimizer state, activations, TensorFlow.
 
-Per-step network evaluations counted (the shared GANModel step):
-    srresnet   G
-    srgan      G + 3 D (fake for G's loss; real and fake for D's) + 2 VGG19 to conv5_4
-               (HR and SR for the VGG54 content loss; random VGG weights, same cost)
-    pix2pix    G + 3 D (real and fake pairs for D first; fake for G's loss)
-    cyclegan   6 G (2 translations, 2 reconstructions, 2 identities) + 6 D (2 per
-               discriminator for its own loss, 1 for the generators')
+Per-step network passes counted (the shared GANModel step), as forward-pass multiples:
+    srresnet   3 G
+    srgan      3 G + 8 D (2: fake for G's loss; 3 + 3: real and fake for D's) + 3 VGG19
+               to conv5_4 (1: HR; 2: SR; random VGG weights, the same cost)
+    pix2pix    3 G + 8 D (3 + 3: real and fake pairs for D first; 2: fake for G's loss)
+    cyclegan   18 G (6 passes: 2 translations, 2 reconstructions, 2 identities) + 16 D
+               (3 + 3 per discriminator for its own loss, 2 for the generators')
 
 Sizes ("paper"): SRResNet/SRGAN x4 with 16 blocks of 64 filters on 96 px HR crops,
 batch 16 (Ledig et al. 2017; the discriminator is i2i's global-pooling one); pix2pix
@@ -86,6 +89,7 @@ class Result:
     achieved_gflops: float = 0.0
     ceiling_gflops: float = 0.0
     fraction_of_ceiling: float = 0.0
+    ceiling_gflop_per_cpu_s: float = 0.0
     fraction_of_ceiling_cpu: float = 0.0
     peak_rss_mb: float = 0.0
     notes: list = field(default_factory=list)
@@ -138,7 +142,8 @@ def forward_flops(network, input_shape) -> int:
 
 
 def build(name: str, size: str):
-    """(compiled model, one batch, [(network, input shape, evaluations per step)], notes)."""
+    """(compiled model, one batch, [(network, input shape, forward-pass multiples per
+    step)], notes): see the module docstring for the multiples."""
     import keras
     import numpy as np
 
@@ -159,7 +164,7 @@ def build(name: str, size: str):
         lr, hr = images(lr_side, low=0.0), images(side, low=0.0)
         if name == "srresnet":
             generator.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mae")
-            return generator, (lr, hr), [(generator, (lr_side, lr_side, 3), 1)], []
+            return generator, (lr, hr), [(generator, (lr_side, lr_side, 3), 3)], []
         from i2i.gans.srgan import SRGAN
         from i2i.nets.sr_discriminator import sr_discriminator
 
@@ -169,10 +174,10 @@ def build(name: str, size: str):
         content = "l1" if tiny else "vgg54"
         model = SRGAN(generator, discriminator, content=content, vgg_weights=None, seed=0)
         model.compile()
-        evaluations = [(generator, (lr_side, lr_side, 3), 1), (discriminator, (side, side, 3), 3)]
+        evaluations = [(generator, (lr_side, lr_side, 3), 3), (discriminator, (side, side, 3), 8)]
         notes = ["content l1 (tiny)"] if tiny else ["VGG54 content loss (random VGG19 weights)"]
         if model.content == "vgg54":
-            evaluations.append((model._perceptual.value.model, (side, side, 3), 2))
+            evaluations.append((model._perceptual.value.model, (side, side, 3), 3))
         return model, {"lr": lr, "hr": hr}, evaluations, notes
 
     if name == "pix2pix":
@@ -185,8 +190,8 @@ def build(name: str, size: str):
         model.compile()
         data = {"source": images(side), "target": images(side)}
         evaluations = [
-            (model.generator, (side, side, 3), 1),
-            (model.discriminator, (side, side, 6), 3),
+            (model.generator, (side, side, 3), 3),
+            (model.discriminator, (side, side, 6), 8),
         ]
         return model, data, evaluations, []
 
@@ -201,10 +206,10 @@ def build(name: str, size: str):
         data = {"a": images(side), "b": images(side)}
         shape = (side, side, 3)
         evaluations = [
-            (model.generator_a2b, shape, 3),
-            (model.generator_b2a, shape, 3),
-            (model.discriminator_a, shape, 3),
-            (model.discriminator_b, shape, 3),
+            (model.generator_a2b, shape, 9),
+            (model.generator_b2a, shape, 9),
+            (model.discriminator_a, shape, 8),
+            (model.discriminator_b, shape, 8),
         ]
         return model, data, evaluations, []
     raise ValueError(f"unknown model {name!r}")
@@ -293,12 +298,13 @@ def measure(
     result.median_step_cpu_ms = cpu_step * 1e3
     result.steps_per_s = 1.0 / step
     result.images_per_s = batch / step
-    forward = sum(count * forward_flops(net, shape) for net, shape, count in evaluations)
-    result.gflop_per_step = 3 * forward * batch / 1e9
+    flops = sum(multiple * forward_flops(net, shape) for net, shape, multiple in evaluations)
+    result.gflop_per_step = flops * batch / 1e9
     result.achieved_gflops = result.gflop_per_step / step
-    result.ceiling_gflops, ceiling_per_cpu_s = matmul_ceiling(matmul_n, matmul_seconds)
+    result.ceiling_gflops, result.ceiling_gflop_per_cpu_s = matmul_ceiling(matmul_n, matmul_seconds)
     result.fraction_of_ceiling = result.achieved_gflops / result.ceiling_gflops
-    result.fraction_of_ceiling_cpu = (result.gflop_per_step / cpu_step) / ceiling_per_cpu_s
+    per_cpu_s = result.gflop_per_step / cpu_step
+    result.fraction_of_ceiling_cpu = per_cpu_s / result.ceiling_gflop_per_cpu_s
     return result
 
 
@@ -461,7 +467,8 @@ def main(argv=None) -> dict:
         "load_average_at_start": os.getloadavg()[0],
         "jit_compile": args.jit_compile,
         "timed_steps": args.steps,
-        "flops_rule": "3 x forward conv/dense FLOPs of every network evaluation in a step",
+        "flops_rule": "conv/dense FLOPs of every network pass in a step x 3 (weights "
+        "trained), 2 (input gradient only) or 1 (forward only)",
         "results": [asdict(r) for r in results],
     }
     print(f"machine: {report['machine']}, load average {report['load_average_at_start']:.1f}")
