@@ -370,11 +370,14 @@ def git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def recipe_command(run_dir: Path, fallback: str) -> str:
-    """The exact `i2i train ...` command of a run (`RUN_DIR/recipe.json`), else `fallback`."""
+def recipe_command(run_dir: Path, fallback: str, data: dict) -> str:
+    """The exact command of a run: `RUN_DIR/recipe.json`'s, else the card's `fallback`
+    with its `DATA` placeholder replaced by the data folder the run used."""
     record = run_dir / "recipe.json"
     if record.is_file():
         return json.loads(record.read_text())["command"]
+    if data.get("folder"):
+        fallback = fallback.replace("--data DATA", f"--data {data['folder']}")
     return fallback
 
 
@@ -459,12 +462,20 @@ def release(name: str, args) -> str:
             folder = eval_dir / "earth-east"
             write_earth_set(folder, args.earth)
             quality = evaluate_translation(staged, name, folder, staging)
+            # The recipe's results.json holds every setting of the run (data, steps, sizes).
+            results = run_dir / "results.json"
+            recorded = json.loads(results.read_text()) if results.is_file() else {}
+            if recorded.get("generator_bytes") not in (None, source.stat().st_size):
+                raise ReleaseError(f"{results}: describes another generator (still training?)")
+            settings = recorded.get("settings")
             extra = {
                 "data": {
                     "source": card.get("data"),
+                    "folder": (settings or {}).get("data"),
                     "licenses": card.get("license"),
                 },
                 "direction": card.get("direction"),
+                "training": settings,
             }
             ours = quality[name]
             outcome = f"step {card.get('steps')}: {ours['psnr']:.2f} dB / {ours['ssim']:.4f}"
@@ -489,7 +500,7 @@ def release(name: str, args) -> str:
             "quality": quality,
             **extra,
             "recipe": spec["recipe"],
-            "command": recipe_command(run_dir, card.get("command", "")),
+            "command": recipe_command(run_dir, card.get("command", ""), extra["data"]),
             "released": {
                 "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "i2i_commit": git_commit(),
