@@ -1,0 +1,229 @@
+"""The shipped zoo (models/) and the script that releases it (recipes/release_zoo.py).
+
+- every shipped model: a complete card whose sha256 / size match the file, quality
+  measured on never-trained-on images that meets the target, weights only, loadable by
+  name, shown by `i2i models list` / `i2i models info`; README's table = the cards;
+- the release script on a tiny run: rebuilds an old-style (UpSampling2D) generator with
+  today's layers, measures it with `i2i evaluate`, refuses one below the target, writes
+  model + card + README table, and skips a run that has not changed.
+"""
+
+import importlib.util
+import json
+import re
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from i2i import imageio, zoo
+from i2i.cli import cli
+from i2i.layers import Upscale2D
+from i2i.nets.srresnet import srresnet
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "models"
+SHIPPED = sorted(MODELS.glob("*.keras"))
+
+
+def load_release_script():
+    spec = importlib.util.spec_from_file_location(
+        "release_zoo", REPO / "recipes" / "release_zoo.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+release_zoo = load_release_script()
+
+
+# --------------------------------------------------------------------------- the shipped zoo
+
+
+def test_the_zoo_ships_the_default_model_and_no_python_package():
+    names = [path.stem for path in SHIPPED]
+    assert zoo.DEFAULT_SR_MODEL in names
+    assert set(names) <= set(release_zoo.RELEASES)
+    assert not (MODELS / "__init__.py").exists()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_card_is_complete_and_matches_its_file(path):
+    card = json.loads(path.with_suffix(".json").read_text())
+    spec = release_zoo.RELEASES[path.stem]
+    for key in ("task", "scale", "value_range", "stride", "architecture", "parameters"):
+        assert key in card, key
+    for key in ("recipe", "command", "data", "steps", "quality", "file_size", "sha256"):
+        assert card[key], key
+    assert card["name"] == path.stem and (REPO / card["recipe"]).is_file()
+    assert card["file_size"] == path.stat().st_size
+    assert card["sha256"] == zoo.sha256(path)
+    assert path.stat().st_size <= spec.get("max_bytes", 20_000_000)
+    quality = card["quality"]
+    if card["task"] == "super-resolution":
+        assert card["command"].startswith("i2i train srresnet ") and "--scale" in card["command"]
+        assert card["data"]["licenses"] and card["data"]["held_out"]
+        assert not set(card["data"]["held_out"]) & set(card["data"]["trained_on"])
+        sets = {k: v for k, v in quality.items() if isinstance(v, dict)}
+        assert set(sets) == {"skimage", "heldout"}
+        assert quality["target_met"] is True
+        for measured in sets.values():
+            assert measured["psnr_gain"] >= spec["target_psnr_gain"]
+            assert measured["psnr_gain"] == pytest.approx(
+                measured["psnr"] - measured["bicubic_psnr"], abs=2e-3
+            )
+            assert measured["command"] == (
+                f"i2i evaluate --model {path.stem} --hr-dir {measured['command'].split()[5]} "
+                f"--scale {card['scale']} --tile 0"
+            )
+            assert len(measured["per_image"]) == len(measured["images"]) >= 2
+        assert {Path(n).stem for n in card["data"]["held_out"]} == set(sets["heldout"]["images"])
+    else:
+        assert quality[path.stem]["psnr"] > 0 and quality["black"] and quality["commands"]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_model_loads_by_name_weights_only_and_runs(path):
+    model, card = zoo.load_generator(path.stem)  # safe mode + sha256 check
+    with __import__("zipfile").ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    assert not config.get("compile_config")  # no optimizer / training state in the file
+    side = max(16, card["stride"])
+    x = np.random.default_rng(0).random((1, side, side, 3), dtype=np.float32)
+    low, high = card["value_range"]
+    y = np.asarray(model(x * (high - low) + low))
+    assert y.shape == (1, side * card["scale"], side * card["scale"], 3)
+    if card["architecture"].get("residual") == "bicubic":
+        assert isinstance(model.get_layer("bicubic"), Upscale2D)  # exportable (savedmodel/onnx)
+
+
+def test_models_list_and_info_show_the_measured_quality():
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["models", "list"])
+    assert listing.exit_code == 0, listing.output
+    for path in SHIPPED:
+        assert path.stem in listing.output
+    info = runner.invoke(cli, ["models", "info", zoo.DEFAULT_SR_MODEL])
+    assert info.exit_code == 0, info.output
+    card = json.loads((MODELS / f"{zoo.DEFAULT_SR_MODEL}.json").read_text())
+    assert "sha256: matches the card" in info.output
+    assert f"psnr_gain: {card['quality']['skimage']['psnr_gain']}" in info.output
+    assert f"bicubic_psnr: {card['quality']['heldout']['bicubic_psnr']}" in info.output
+    assert "i2i evaluate --model srresnet-x4 --hr-dir skimage --scale 4 --tile 0" in info.output
+
+
+def test_readme_table_is_the_one_the_cards_give():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert release_zoo.render_table(MODELS) in readme
+
+
+# --------------------------------------------------------------------------- the release script
+
+
+def old_style_generator(scale):
+    """A tiny residual SRResNet as trained before Upscale2D: UpSampling2D named 'bicubic'."""
+
+    def swap(layer):
+        if layer.name == "bicubic":
+            return keras.layers.UpSampling2D(scale, interpolation="bicubic", name="bicubic")
+        return layer.__class__.from_config(layer.get_config())
+
+    net = srresnet(scale=scale, num_blocks=1, filters=8, batch_norm=False, residual="bicubic")
+    model = keras.models.clone_model(net, clone_function=swap)
+    model.set_weights(net.get_weights())  # untrained: exactly bicubic
+    return model
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    """A run directory, its photos (with a license table), a models/ folder and a README."""
+    photos = tmp_path / "data" / "photos"
+    rows = []
+    for i, name in enumerate(["a.png", "b.png", "c.png"]):
+        image = (np.random.default_rng(i).random((40, 48, 3)) * 255).astype(np.uint8)
+        imageio.write_image(photos / name, image)
+        rows.append(f"| {name} | 48x40 | Someone {i} | {'LGPLv3' if i else 'CC-BY-SA-4.0'} |")
+    (tmp_path / "data" / "README.md").write_text(
+        "| file | size | author | license |\n" + "\n".join(rows)
+    )
+    run = tmp_path / "runs" / "tiny-x2"
+    card = {
+        "task": "super-resolution",
+        "scale": 2,
+        "value_range": [0.0, 1.0],
+        "stride": 1,
+        "architecture": {
+            "name": "srresnet",
+            "scale": 2,
+            "num_blocks": 1,
+            "filters": 8,
+            "batch_norm": False,
+            "residual": "bicubic",
+        },
+        "steps": 200,
+        "training": {"loss": "l1"},
+        "validation": {"images": ["b.png"], "psnr": 30.0},
+    }
+    zoo.save_generator(old_style_generator(2), run / "generator.keras", card)
+    (run / "recipe.json").write_text(json.dumps({"command": "i2i train srresnet --scale 2 ..."}))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{release_zoo.README_BEGIN}\nold\n{release_zoo.README_END}\n")
+    # One small scikit-image photo keeps the test quick.
+    monkeypatch.setattr(release_zoo, "SKIMAGE_PHOTOS", ("chelsea",))
+    spec = {**release_zoo.RELEASES["srresnet-x2"], "run": "tiny-x2", "target_psnr_gain": 0.5}
+    monkeypatch.setitem(release_zoo.RELEASES, "tiny-x2", spec)
+    args = ["tiny-x2", "--runs", str(tmp_path / "runs"), "--data", str(photos)]
+    args += ["--models", str(tmp_path / "models"), "--readme", str(readme)]
+    args += ["--eval-dir", str(tmp_path / "eval")]
+    return tmp_path, args, spec
+
+
+def test_a_model_below_the_target_is_not_shipped(world, capsys):
+    root, args, _ = world
+    assert release_zoo.main(args) == 1  # untrained = bicubic: +0 dB < +0.5 dB
+    error = capsys.readouterr().err
+    assert "misses the target +0.5 dB" in error
+    assert re.search(r"skimage [+-]0\.00 dB, heldout [+-]0\.00 dB\); not shipped", error)
+    assert not list((root / "models").iterdir())  # nothing written, staging removed
+    assert "old" not in (root / "README.md").read_text()  # the table shows what is shipped
+
+
+def test_release_rebuilds_measures_and_writes_model_card_and_table(world, monkeypatch, capsys):
+    root, args, spec = world
+    monkeypatch.setitem(spec, "target_psnr_gain", -1.0)  # untrained: only the mechanics
+    assert release_zoo.main(args) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "tiny-x2: released step 200" in out
+    assert "$ i2i evaluate --model" in out and "--scale 2 --tile 0" in out
+    model_file = root / "models" / "tiny-x2.keras"
+    card = json.loads(model_file.with_suffix(".json").read_text())
+    assert card["sha256"] == zoo.sha256(model_file) and card["file_size"] > 0
+    assert card["steps"] == 200 and card["command"] == "i2i train srresnet --scale 2 ..."
+    assert card["data"]["held_out"] == {"b.png": {"author": "Someone 1", "license": "LGPLv3"}}
+    assert card["data"]["licenses"] == {"CC-BY-SA-4.0": ["a.png"], "LGPLv3": ["c.png"]}
+    skimage = card["quality"]["skimage"]
+    assert skimage["images"] == ["chelsea"] and skimage["psnr_gain"] == pytest.approx(0, abs=1e-3)
+    assert card["quality"]["heldout"]["images"] == ["b"]
+    assert sorted(p.name for p in (root / "eval" / "heldout").iterdir()) == ["b.png"]
+    model, _ = zoo.load_generator(model_file)
+    assert isinstance(model.get_layer("bicubic"), Upscale2D)  # rebuilt with today's layer
+    table = (root / "README.md").read_text()
+    assert "| `tiny-x2` | 200 | scikit-image photos: chelsea |" in table
+    assert "i2i evaluate --model tiny-x2 --hr-dir heldout --scale 2 --tile 0" in table
+
+    # Run again: the run's generator has not changed, so nothing is redone.
+    assert release_zoo.main(args) == 0
+    assert "tiny-x2: unchanged since the last release (step 200)" in capsys.readouterr().out
+
+    # A new generator that is not better than the shipped one is kept out.
+    shutil.copy(root / "runs" / "tiny-x2" / "generator.keras", root / "g.keras")
+    zoo.save_generator(old_style_generator(2), root / "runs" / "tiny-x2" / "generator.keras",
+                       {**json.loads((root / "runs" / "tiny-x2" / "generator.json").read_text()),
+                        "steps": 400})  # fmt: skip
+    assert release_zoo.main(args) == 1
+    assert "not better than the shipped step 200" in capsys.readouterr().err
+    assert json.loads(model_file.with_suffix(".json").read_text())["steps"] == 200
