@@ -29,6 +29,7 @@ NETS: dict[str, str] = {
     "patchgan": "i2i.nets.patchgan:patchgan",
     "resnet_generator": "i2i.nets.resnet_generator:resnet_generator",
     "srresnet": "i2i.nets.srresnet:srresnet",
+    "compact": "i2i.nets.compact:compact",
     "sr_discriminator": "i2i.nets.sr_discriminator:sr_discriminator",
 }
 

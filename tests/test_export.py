@@ -1,6 +1,7 @@
 """`i2i.export`: SavedModel, TFLite and ONNX exports agree with Keras.
 
-Parity on random-weight tiny generators of each family (U-Net, ResNet, SRResNet), each
+Parity on random-weight tiny generators of each family (U-Net, ResNet, SRResNet, the
+compact SR net), each
 format run by its own runtime (TensorFlow, LiteRT, ONNX Runtime) on two input sizes;
 the uint8 entry point on sizes that are not multiples of the stride; float16; and the
 refusals (unrepresentable layers named, existing outputs, bad arguments).
@@ -64,12 +65,25 @@ def make_srresnet():
     return randomize(srresnet(scale=2, num_blocks=1, filters=8), 3), card
 
 
-FAMILIES = {"unet": make_unet, "resnet": make_resnet, "srresnet": make_srresnet}
+def make_compact():
+    from i2i.nets.compact import compact
+
+    card = {"task": "super-resolution", "scale": 4, "value_range": [0.0, 1.0], "stride": 1}
+    return randomize(compact(scale=4, num_conv=2, filters=8), 4), card
+
+
+FAMILIES = {
+    "unet": make_unet,
+    "resnet": make_resnet,
+    "srresnet": make_srresnet,
+    "compact": make_compact,
+}
 # Two different float input sizes per family (batch, height, width): multiples of the stride.
 SIZES = {
     "unet": [(1, 16, 24), (2, 32, 16)],
     "resnet": [(1, 16, 16), (2, 12, 28)],
     "srresnet": [(1, 12, 20), (2, 16, 8)],
+    "compact": [(1, 12, 20), (2, 16, 8)],
 }
 FORMATS = {"savedmodel": "model", "tflite": "model.tflite", "onnx": "model.onnx"}
 

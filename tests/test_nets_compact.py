@@ -1,0 +1,93 @@
+"""The compact SR network: size, shapes, starts as its interpolation, safe mode, precision,
+exact tiles (the export parity is in test_export.py)."""
+
+import keras
+import numpy as np
+import pytest
+from blocks_helpers import assert_float32_head_under_mixed_precision, assert_safe_mode_round_trip
+from inference_helpers import random_image
+
+from i2i import registry, zoo
+from i2i.inference import Engine
+from i2i.nets.compact import compact
+
+SR_CARD = {"task": "super-resolution", "value_range": [0.0, 1.0], "stride": 1}
+
+
+def randomized(net, seed=0):
+    """Non-zero weights everywhere (the tail starts at zero), of a realistic scale."""
+    rng = np.random.default_rng(seed)
+    net.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in net.get_weights()])
+    return net
+
+
+def test_real_esrgan_general_configuration_size():
+    # realesr-general-x4v3: 16 body convs of 64 filters (621,424 weights with PReLU).
+    net = compact(scale=4)
+    assert net.count_params() == 621_424
+    assert registry.resolve(registry.NETS, "compact") is compact
+    # All convolutions at LR: every Conv2D's output is as large as the input.
+    x = np.zeros((1, 10, 12, 3), np.float32)
+    sizes = keras.Model(net.input, [layer.output for layer in net.layers if "conv" in layer.name])
+    assert {tuple(y.shape[1:3]) for y in sizes(x)} == {(10, 12)}
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_any_input_size_is_upscaled_by_the_scale(scale):
+    net = compact(scale=scale, num_conv=2, filters=8)
+    for h, w in ((1, 1), (7, 9), (16, 12)):
+        y = net(np.random.default_rng(0).random((2, h, w, 3), np.float32))
+        assert tuple(y.shape) == (2, h * scale, w * scale, 3) and y.dtype == "float32"
+
+
+@pytest.mark.parametrize("residual", ["bilinear", "bicubic", "nearest"])
+def test_untrained_network_is_its_interpolation(residual):
+    net = compact(scale=2, num_conv=1, filters=8, residual=residual)
+    x = np.random.default_rng(1).random((1, 10, 12, 3), np.float32)
+    expected = keras.layers.UpSampling2D(2, interpolation=residual)(x)
+    np.testing.assert_allclose(net(x), expected, atol=1e-6)
+
+
+def test_safe_mode_round_trip(tmp_path):
+    net = randomized(compact(scale=2, num_conv=2, filters=8))
+    assert_safe_mode_round_trip(
+        net, np.random.default_rng(2).random((1, 9, 11, 3), np.float32), tmp_path
+    )
+
+
+def test_mixed_float16_agrees_with_float32():
+    x = np.random.default_rng(3).random((1, 16, 16, 3), np.float32)
+    reference = randomized(compact(scale=4, num_conv=4, filters=16), seed=4)
+    y32 = np.asarray(reference(x))
+
+    def build():
+        net = compact(scale=4, num_conv=4, filters=16)
+        net.set_weights(reference.get_weights())
+        return net
+
+    y16 = np.asarray(assert_float32_head_under_mixed_precision(build, x))
+    assert y16.shape == (1, 64, 64, 3)
+    # float16 keeps ~3 significant digits: within 1/255 of the float32 result.
+    assert np.abs(y16 - y32).max() < 1 / 255, np.abs(y16 - y32).max()
+
+
+def test_tiles_match_the_whole_image(tmp_path):
+    network = randomized(compact(scale=4, num_conv=4, filters=8), seed=5)
+    path = zoo.save_generator(network, tmp_path / "compact.keras", {**SR_CARD, "scale": 4})
+    model, card = zoo.load_generator(path)
+    image = random_image(70, 110).astype(np.float32) / 255
+    whole = Engine(model, card, tile=0).process_float(image)
+    np.testing.assert_allclose(whole, np.asarray(model(image[None]))[0], atol=1e-5)
+    # Receptive radius 6 LR px: a 48 px overlap makes tiles exact.
+    engine = Engine(model, card, tile=96, tile_overlap=48)
+    assert engine.is_tiled(70, 110)
+    tiled = engine.process_float(image)
+    assert tiled.shape == (280, 440, 3)
+    assert np.abs(tiled - whole).max() < 1e-4
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="scale"):
+        compact(scale=8)
+    with pytest.raises(ValueError, match="residual"):
+        compact(residual="lanczos")
