@@ -81,6 +81,8 @@ from pathlib import Path
 
 import numpy as np
 
+from i2i.data.resize import mod_crop  # noqa: F401  (re-exported: metrics.mod_crop)
+
 # MATLAB rgb2ycbcr, Y row (ITU-R BT.601, studio swing), for RGB in [0, 1] -> Y in [16, 235].
 _Y_WEIGHTS = np.array([65.481, 128.553, 24.966], np.float64)
 _INTEGER_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -97,13 +99,6 @@ INCEPTION_SIZE = 299
 
 class MissingWeightsError(FileNotFoundError):
     """Feature-extractor weights are not on this machine; the message names the file."""
-
-
-def mod_crop(image, scale: int) -> np.ndarray:
-    """Crop the bottom/right of `image` so height and width are multiples of `scale`."""
-    image = np.asarray(image)
-    height, width = image.shape[:2]
-    return image[: height - height % scale, : width - width % scale]
 
 
 def psnr(pred, target, crop_border: int = 0, y_channel: bool = False, value_range=(0.0, 1.0)):

@@ -117,15 +117,6 @@ def test_downsample_mod_crops_keeps_dtype_and_flat_images():
         sr.downsample(flat, 2.5)
 
 
-def test_degrade_is_random_reproducible_and_unlike_plain_bicubic(photos):
-    hr = photos["astronaut"][:128, :96]
-    a = sr.degrade(hr, 4, seed=3)
-    assert a.shape == (32, 24, 3) and a.dtype == np.uint8
-    np.testing.assert_array_equal(a, sr.degrade(hr, 4, seed=3))
-    assert not np.array_equal(a, sr.degrade(hr, 4, seed=4))
-    assert not np.array_equal(a, sr.downsample(hr, 4))
-
-
 # ------------------------------------------------------------------------------------------
 # Pipelines
 

@@ -117,13 +117,20 @@ def unpaired(a_dir, b_dir, out, test_fraction, seed, force):
     type=click.Choice(["bicubic", "realistic"]),
     default="bicubic",
     show_default=True,
-    help="LR by MATLAB bicubic, or blur + bicubic + noise + JPEG.",
+    help="LR by MATLAB bicubic, or the Real-ESRGAN high-order degradation (blur, resize, "
+    "noise, JPEG, twice; sinc filter).",
+)
+@click.option(
+    "--degrade-options",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file overriding the realistic degradation's probabilities and ranges "
+    "(keys of i2i.data.degradations.Degradation; first/second: DegradationRound).",
 )
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the realistic degradation."
 )
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
-def sr(hr_dir, out, scale, patch, degrade, seed, force):
+def sr(hr_dir, out, scale, patch, degrade, degrade_options, seed, force):
     """HR/LR pairs OUT/hr/ + OUT/lr/ (PNG) from the HR images in HR_DIR.
 
     For looking at what a model is trained on, or a fixed validation set. HR is cropped
@@ -135,7 +142,14 @@ def sr(hr_dir, out, scale, patch, degrade, seed, force):
 
     try:
         result = build_sr(
-            hr_dir, out, scale=scale, patch=patch, degrade=degrade, seed=seed, force=force
+            hr_dir,
+            out,
+            scale=scale,
+            patch=patch,
+            degrade=degrade,
+            seed=seed,
+            force=force,
+            degrade_options=degrade_options,
         )
     except (DatasetError, ImageWriteError, OSError) as error:
         _fail(error)

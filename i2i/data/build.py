@@ -292,8 +292,6 @@ def build_unpaired(
 
 # --- super-resolution ------------------------------------------------------------------
 
-DEGRADATIONS = ("bicubic", "realistic")
-
 
 def build_sr(
     hr_dir,
@@ -304,13 +302,15 @@ def build_sr(
     degrade: str = "bicubic",
     seed: int = 0,
     force: bool = False,
+    degrade_options=None,
 ) -> BuildResult:
     """Write HR/LR pairs `OUT/hr/<stem>.png` + `OUT/lr/<stem>.png` from a folder of HR images.
 
-    LR comes from `i2i.data.sr`: `downsample` (MATLAB `imresize` bicubic with
-    antialiasing, the SR literature's LR) or `degrade` (blur, bicubic, noise, JPEG; seeded
-    per image, so the same seed writes the same LR). For inspecting what a model is
-    trained on, and for fixed validation sets.
+    LR comes from `i2i.data.resize.downsample` (MATLAB `imresize` bicubic with
+    antialiasing, the SR literature's LR) or `i2i.data.degradations.degrade` (the
+    Real-ESRGAN high-order degradation: blur, resize, noise, JPEG, twice, then a sinc
+    filter; seeded per image, so the same seed writes the same LR). For inspecting what
+    a model is trained on, and for fixed validation sets.
 
     Args:
         hr_dir: the HR images.
@@ -320,17 +320,24 @@ def build_sr(
         patch: HR side of one central square crop per image (a multiple of `scale`);
             None keeps whole images. Images smaller than the patch are skipped and listed.
         degrade: "bicubic" or "realistic".
-        seed: seed of the realistic degradation.
+        seed: seed of the realistic degradation (image i gets seed + i).
         force: write into an existing non-empty OUT.
+        degrade_options: the realistic degradation's options: a
+            `degradations.Degradation`, a dict or a JSON file (`degradations.load_options`).
     """
-    from i2i.data import sr
+    from i2i.data import degradations, sr
 
     if int(scale) != scale or scale < 2:
         raise DatasetError(f"scale must be an integer of at least 2, got {scale}")
     if patch is not None and (patch < scale or patch % scale):
         raise DatasetError(f"patch {patch} is not a multiple of the scale {scale}")
-    if degrade not in DEGRADATIONS:
+    if degrade not in sr.DEGRADATIONS:
         raise DatasetError(f"unknown degradation {degrade!r} (use bicubic or realistic)")
+    if not isinstance(degrade_options, degradations.Degradation):
+        try:
+            degrade_options = degradations.load_options(degrade_options)
+        except ValueError as error:
+            raise DatasetError(str(error)) from None
     out = prepare_out(out, [hr_dir], force)
     result = BuildResult(out=str(out), layout="sr-pairs", scale=int(scale))
     files = imageio.list_images(hr_dir)
@@ -362,7 +369,7 @@ def build_sr(
         if degrade == "bicubic":
             lr = sr.downsample(hr, scale)
         else:
-            lr = sr.degrade(hr, scale, seed=seed + index)
+            lr = degradations.degrade(hr, scale, seed=seed + index, options=degrade_options)
         imageio.write_image(out / "hr" / f"{path.stem}.png", hr, protect=files)
         imageio.write_image(out / "lr" / f"{path.stem}.png", lr, protect=files)
 

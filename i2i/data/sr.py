@@ -1,22 +1,17 @@
-"""Super-resolution data: MATLAB-style bicubic resizing and (LR, HR) patch pipelines.
+"""Super-resolution data: (LR, HR) patch pipelines, validation sets, SR folders.
 
 Values are floats in [0, 1] (the SR convention; translation uses [-1, 1]). Batches are
 dicts `{"lr": (N, P/s, P/s, 3), "hr": (N, P, P, 3)}` float32.
 
-Low-resolution images are made the way the SR literature makes them: MATLAB's
-`imresize(hr, 1/s, 'bicubic')`, a Keys cubic (a = -0.5) widened by `s` (antialiasing),
-symmetric padding at the borders. OpenCV's and TensorFlow's bicubic resizes differ from
-it (no antialiasing, other border rules), and a model trained on one kind of LR scores
-worse on the other, so this module implements the MATLAB one: `imresize` in NumPy for
-whole images, and the same weights as small matrices inside tf.data for patches.
-
+LR images are made the way the SR literature makes them, MATLAB's antialiased bicubic
+(`i2i.data.resize`, whose `downsample`, `upsample_bicubic` and `mod_crop` this module
+re-exports), or with the Real-ESRGAN high-order degradation (`i2i.data.degradations`).
 Training patches are cut with a margin of a few LR pixels of real image content around
-them (mirrored at the image border, as MATLAB does), so a patch's LR is exactly the crop
-of the whole image's LR: the network never learns patch-edge artefacts.
+them (mirrored at the image border, as MATLAB does), so a bicubic patch's LR is exactly
+the crop of the whole image's LR: the network never learns patch-edge artefacts.
 
 Sources of training data:
-- a folder of HR images (`sr_dataset`): LR made on the fly, bicubic or a realistic
-  degradation (blur, bicubic downsampling, noise, JPEG; albumentations);
+- a folder of HR images (`sr_dataset`): LR made on the fly, bicubic or realistic;
 - a folder with `hr/` and `lr/` sub-folders matched by file stem (`paired_sr_dataset`),
   checked for scale consistency before training (`check_pairs`).
 Images smaller than the patch are reported by name and size (`SmallImage` warnings),
@@ -29,18 +24,13 @@ from i2i.data import sr
 
 train = sr.sr_dataset("photos/", scale=4, patch_size=96, batch_size=16, seed=0)
 batch = next(iter(train))                      # {"lr": (16, 24, 24, 3), "hr": (16, 96, 96, 3)}
-lr = sr.downsample(imageio.read_image("photo.png"), 4)   # uint8, MATLAB semantics
+real = sr.sr_dataset("photos/", scale=4, patch_size=128, degradation="realistic")
 val = sr.validation_set(held_out_paths, scale=4, size=256)
 ```
-
-Reference:
-    MATLAB `imresize` (bicubic, antialiasing); its Python ports in BasicSR
-    (`basicsr/utils/matlab_functions.py`), against which this module is tested.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,18 +38,22 @@ from pathlib import Path
 import numpy as np
 
 from i2i import imageio
+from i2i.data import degradations
 from i2i.data.decode import as_rgb
-from i2i.metrics import mod_crop  # re-exported: sr.mod_crop(image, scale)
+from i2i.data.resize import (  # noqa: F401  (re-exported)
+    BICUBIC_MARGIN,
+    check_scale,
+    downsample,
+    imresize,
+    mod_crop,
+    resize_matrix,
+    upsample_bicubic,
+)
 
-# LR pixels of real content kept around a patch while downsampling: the antialiased
-# cubic kernel reaches 2 LR pixels to each side.
-BICUBIC_MARGIN = 2
-
-# The realistic degradation (applied as blur on HR -> MATLAB bicubic -> noise -> JPEG).
-BLUR_LIMIT = (3, 7)  # Gaussian kernel size in HR pixels (odd)
-BLUR_SIGMA = (0.2, 2.0)
-NOISE_STD = (0.0, 0.04)  # fraction of the value range (0.04 = about 10 grey levels)
-JPEG_QUALITY = (40, 95)
+DEGRADATIONS = ("bicubic", "realistic")
+# LR pixels of real content around a realistically degraded patch: the 21 px blur
+# kernels reach 10 HR pixels, and the random resizes move content by a pixel or two.
+REALISTIC_MARGIN = 4
 
 
 class SRDataError(Exception):
@@ -68,192 +62,6 @@ class SRDataError(Exception):
 
 class SmallImage(UserWarning):
     """An image is smaller than the training patch and is left out (named in the message)."""
-
-
-# ----------------------------------------------------------------------------------------
-# MATLAB imresize (bicubic)
-
-
-def _cubic(x: np.ndarray) -> np.ndarray:
-    """Keys' cubic convolution kernel with a = -0.5 (MATLAB's 'bicubic')."""
-    ax = np.abs(x)
-    ax2, ax3 = ax * ax, ax * ax * ax
-    near = (1.5 * ax3 - 2.5 * ax2 + 1.0) * (ax <= 1)
-    far = (-0.5 * ax3 + 2.5 * ax2 - 4.0 * ax + 2.0) * ((ax > 1) & (ax <= 2))
-    return near + far
-
-
-def resize_contributions(in_length: int, out_length: int, scale: float, antialias=True):
-    """MATLAB's `contributions`: which input pixels make each output pixel, and how much.
-
-    Args:
-        in_length: input size along one axis.
-        out_length: output size along that axis.
-        scale: output / input (below 1 shrinks).
-        antialias: widen the kernel by 1/scale when shrinking (MATLAB's default).
-
-    Returns:
-        `(weights, indices)`, both `(out_length, taps)`: float64 weights (rows sum to 1)
-        and 0-based input indices, already mirrored into range (symmetric padding).
-    """
-    width = 4.0
-    if scale < 1 and antialias:
-        width = width / scale
-
-        def kernel(x):
-            return scale * _cubic(scale * x)
-    else:
-        kernel = _cubic
-    x = np.arange(1, out_length + 1, dtype=np.float64)
-    u = x / scale + 0.5 * (1.0 - 1.0 / scale)  # output pixel centre in input coordinates
-    left = np.floor(u - width / 2.0)
-    taps = int(math.ceil(width)) + 2
-    indices = left[:, None] + np.arange(taps)[None, :]  # 1-based, as in MATLAB
-    weights = kernel(u[:, None] - indices)
-    weights /= weights.sum(axis=1, keepdims=True)
-    mirror = np.concatenate([np.arange(in_length), np.arange(in_length)[::-1]])
-    indices = mirror[np.mod(indices.astype(np.int64) - 1, 2 * in_length)]
-    keep = np.any(weights != 0, axis=0)
-    return weights[:, keep], indices[:, keep]
-
-
-def resize_matrix(in_length: int, out_length: int, scale: float) -> np.ndarray:
-    """The resize along one axis as a dense `(out_length, in_length)` float64 matrix."""
-    weights, indices = resize_contributions(in_length, out_length, scale)
-    matrix = np.zeros((out_length, in_length))
-    rows = np.repeat(np.arange(out_length), weights.shape[1])
-    np.add.at(matrix, (rows, indices.ravel()), weights.ravel())
-    return matrix
-
-
-def _resize_axis(x: np.ndarray, axis: int, out_length: int, scale: float) -> np.ndarray:
-    weights, indices = resize_contributions(x.shape[axis], out_length, scale)
-    x = np.moveaxis(x, axis, 0)
-    out = np.zeros((out_length,) + x.shape[1:])
-    # A loop over the few taps keeps memory at one output-sized array.
-    extra = (None,) * (x.ndim - 1)
-    for tap in range(weights.shape[1]):
-        out += weights[(slice(None), tap) + extra] * x[indices[:, tap]]
-    return np.moveaxis(out, 0, axis)
-
-
-def imresize(image: np.ndarray, scale: float) -> np.ndarray:
-    """MATLAB `imresize(image, scale, 'bicubic')`, antialiased when shrinking.
-
-    Args:
-        image: `(H, W)` or `(H, W, C)`, uint8/uint16 or float.
-        scale: output size / input size; the output is `ceil(H * scale) x ceil(W * scale)`.
-
-    Returns:
-        The resized image: integer images come back in their dtype (rounded and clipped,
-        as MATLAB does), float images as float32 (not clipped).
-    """
-    image = np.asarray(image)
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
-    out = image.astype(np.float64)
-    out_h = int(math.ceil(image.shape[0] * scale))
-    out_w = int(math.ceil(image.shape[1] * scale))
-    # MATLAB resizes along the dimension with the smaller change first; for equal
-    # scales that is rows first, as here.
-    out = _resize_axis(out, 0, out_h, scale)
-    out = _resize_axis(out, 1, out_w, scale)
-    if image.dtype in imageio.MAX_VALUES:
-        top = imageio.MAX_VALUES[image.dtype]
-        return np.clip(np.round(out), 0, top).astype(image.dtype)
-    return out.astype(np.float32)
-
-
-def downsample(image: np.ndarray, scale: int) -> np.ndarray:
-    """The LR version of an HR image, as the SR literature makes it.
-
-    MATLAB `imresize(mod_crop(image, scale), 1/scale, 'bicubic')`: the image is first
-    cropped (bottom/right) to a multiple of `scale`, so HR = LR x scale exactly.
-
-    Args:
-        image: `(H, W)` or `(H, W, C)` uint8/uint16 (or float) image.
-        scale: integer factor (2, 3, 4, ...).
-
-    Returns:
-        `(H // scale, W // scale[, C])` in the input's dtype (float input: float32).
-
-    Example:
-
-    ```python
-    lr = downsample(imageio.read_image("hr.png"), 4)
-    ```
-    """
-    scale = _check_scale(scale)
-    image = mod_crop(np.asarray(image), scale)
-    if min(image.shape[:2]) < scale:
-        raise ValueError(f"image of shape {image.shape} is smaller than the scale {scale}")
-    return imresize(image, 1.0 / scale)
-
-
-def upsample_bicubic(image: np.ndarray, scale: int) -> np.ndarray:
-    """MATLAB bicubic upscaling by an integer `scale`: the baseline SR models are compared to."""
-    return imresize(np.asarray(image), float(_check_scale(scale)))
-
-
-def _check_scale(scale) -> int:
-    if int(scale) != scale or scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale}")
-    return int(scale)
-
-
-# ----------------------------------------------------------------------------------------
-# Realistic degradation
-
-
-def _degradation_margin(scale: int) -> int:
-    """LR pixels of margin needed by blur + bicubic around a patch."""
-    return BICUBIC_MARGIN + int(math.ceil((BLUR_LIMIT[1] // 2) / scale))
-
-
-def _blur(seed: int):
-    import albumentations as A
-
-    return A.Compose(
-        [A.GaussianBlur(blur_limit=BLUR_LIMIT, sigma_limit=BLUR_SIGMA, p=0.7)], seed=seed
-    )
-
-
-def _noise_jpeg(seed: int):
-    import albumentations as A
-
-    return A.Compose(
-        [
-            A.GaussNoise(std_range=NOISE_STD, p=0.7),
-            A.ImageCompression(quality_range=JPEG_QUALITY, p=0.8),
-        ],
-        seed=seed,
-    )
-
-
-def degrade(image: np.ndarray, scale: int, seed=None) -> np.ndarray:
-    """A realistic LR version of a uint8 HR image: blur, bicubic downsampling, noise, JPEG.
-
-    The classical degradation model of the SR literature (Gaussian blur on HR, MATLAB
-    bicubic downsampling, additive Gaussian noise, JPEG compression), each step random
-    (albumentations): sigma in `BLUR_SIGMA` (p=0.7), noise std in `NOISE_STD` of the range
-    (p=0.7), JPEG quality in `JPEG_QUALITY` (p=0.8).
-
-    Args:
-        image: `(H, W, 3)` uint8 RGB HR image.
-        scale: integer factor.
-        seed: makes the random degradation reproducible (an int or a sequence of
-            non-negative ints, as `np.random.default_rng` takes).
-
-    Returns:
-        `(H // scale, W // scale, 3)` uint8 (HR mod-cropped to the scale first).
-    """
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        raise TypeError(f"degrade takes uint8 images, got {image.dtype}")
-    seed = int(np.random.default_rng(seed).integers(2**31 - 1))
-    blurred = _blur(seed)(image=mod_crop(image, scale))["image"]
-    lr = downsample(blurred, scale)
-    return _noise_jpeg(seed + 1)(image=np.ascontiguousarray(lr))["image"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -371,7 +179,7 @@ class ValidationSet:
         return len(self.names)
 
 
-def validation_set(paths, scale: int, size: int | None = 256) -> ValidationSet:
+def validation_set(paths, scale: int, size: int | None = 256, degradation=None) -> ValidationSet:
     """Centre crops of held-out images and their MATLAB-bicubic LR, as uint8 RGB.
 
     Args:
@@ -379,11 +187,13 @@ def validation_set(paths, scale: int, size: int | None = 256) -> ValidationSet:
         scale: integer factor.
         size: side of the square HR centre crop (rounded down to a multiple of `scale`;
             smaller images are used whole); `None` uses whole images.
+        degradation: a `degradations.Degradation`: the LR is that realistic
+            degradation of the crop instead (image i seeded with i, so fixed).
 
     Returns:
         A `ValidationSet`; HR is mod-cropped, so `hr.shape == lr.shape * scale`.
     """
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     names, lrs, hrs = [], [], []
     for path in paths:
         try:
@@ -396,7 +206,10 @@ def validation_set(paths, scale: int, size: int | None = 256) -> ValidationSet:
             raise SRDataError(f"{path}: {image.shape[1]}x{image.shape[0]} is too small")
         names.append(Path(path).name)
         hrs.append(np.ascontiguousarray(hr))
-        lrs.append(downsample(hr, scale))
+        if degradation is None:
+            lrs.append(downsample(hr, scale))
+        else:
+            lrs.append(degradations.degrade(hrs[-1], scale, seed=len(lrs), options=degradation))
     return ValidationSet(names, lrs, hrs, scale)
 
 
@@ -405,7 +218,7 @@ def validation_pairs(pairs, scale: int, size: int | None = 256) -> ValidationSet
 
     The LR centre crop is `size // scale` pixels; the HR crop is the region it covers.
     """
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     names, lrs, hrs = [], [], []
     for hr_path, lr_path in pairs:
         try:
@@ -503,15 +316,16 @@ def _bicubic_lr_map(patch_size, scale, margin):
     return make_lr
 
 
-def _realistic_lr_map(patch_size, scale, margin):
-    """region float -> degraded LR float (numpy: blur, bicubic, noise, JPEG)."""
+def _realistic_lr_map(patch_size, scale, margin, options):
+    """region float -> LR float by `degradations.degrade` (NumPy and OpenCV, per sample)."""
     import tensorflow as tf
 
     lr_size = patch_size // scale
 
     def run(region_image, seed):
         region_uint8 = imageio.from_float(region_image, np.uint8, (0.0, 1.0))
-        lr = degrade(region_uint8, scale, seed=[int(s) & 0xFFFFFFFF for s in seed])
+        seed = [int(s) & 0xFFFFFFFF for s in seed]
+        lr = degradations.degrade(region_uint8, scale, seed=seed, options=options)
         lr = lr[margin : margin + lr_size, margin : margin + lr_size]
         return imageio.to_float(lr, (0.0, 1.0))
 
@@ -531,7 +345,7 @@ def _quantize(x):
 
 
 def _check_patch(patch_size, scale):
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     if patch_size % scale:
         raise ValueError(f"patch_size {patch_size} is not a multiple of the scale {scale}")
     return scale
@@ -548,6 +362,7 @@ def sr_dataset(
     shuffle_buffer: int = 256,
     seed: int | None = None,
     repeat: bool = True,
+    degradation_options: degradations.Degradation | None = None,
 ):
     """Random (LR, HR) training patches from a folder of HR images, LR made on the fly.
 
@@ -560,12 +375,15 @@ def sr_dataset(
         patch_size: HR patch side (a multiple of `scale`).
         batch_size: patches per batch.
         degradation: "bicubic" (MATLAB imresize, antialiased; LR rounded to 8 bit like a
-            stored LR image) or "realistic" (see `degrade`).
+            stored LR image) or "realistic" (`i2i.data.degradations.degrade`, seeded per
+            patch; its work runs in parallel tf.data calls, as OpenCV releases the GIL).
         augment: random horizontal flips and 90-degree rotations.
         patches_per_image: patches cut from each decoded image.
         shuffle_buffer: patches in the shuffle buffer.
         seed: makes the stream of patches reproducible.
         repeat: cycle forever (training) or stop after one pass over the images.
+        degradation_options: the realistic degradation's options (default: the
+            paper's, `degradations.Degradation()`).
 
     Returns:
         A `tf.data.Dataset` of `{"lr": (B, p, p, 3), "hr": (B, P, P, 3)}` float32 in
@@ -579,10 +397,10 @@ def sr_dataset(
     from i2i.data.decode import decode_map
 
     scale = _check_patch(patch_size, scale)
-    if degradation not in ("bicubic", "realistic"):
+    if degradation not in DEGRADATIONS:
         raise ValueError(f"degradation must be 'bicubic' or 'realistic', got {degradation!r}")
     infos = usable_images(hr_images(hr), patch_size)
-    margin = BICUBIC_MARGIN if degradation == "bicubic" else _degradation_margin(scale)
+    margin = BICUBIC_MARGIN if degradation == "bicubic" else REALISTIC_MARGIN
     seed = int(np.random.default_rng(seed).integers(2**31 - 1))
 
     paths = tf.data.Dataset.from_tensor_slices([str(info.path) for info in infos])
@@ -593,9 +411,10 @@ def sr_dataset(
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     images = tf.data.Dataset.zip((images, seeds))
 
-    lr_map = (_bicubic_lr_map if degradation == "bicubic" else _realistic_lr_map)(
-        patch_size, scale, margin
-    )
+    if degradation == "bicubic":
+        lr_map = _bicubic_lr_map(patch_size, scale, margin)
+    else:
+        lr_map = _realistic_lr_map(patch_size, scale, margin, degradation_options)
     hr_cut = slice(margin * scale, margin * scale + patch_size)
 
     def patches(image, image_seed):
@@ -606,15 +425,19 @@ def sr_dataset(
             region = _crop_with_margin(image, seeds[0], patch_size, scale, margin)
             if augment:
                 (region,) = _augment([region], seeds[1])
-            lr = lr_map(region, seeds[2])
-            hr_patch = region[hr_cut, hr_cut]
-            return {"lr": _quantize(lr), "hr": hr_patch}
+            return region, seeds[2]
 
         return tf.data.Dataset.from_tensor_slices(crop_seeds).map(one)
+
+    def pair(region, lr_seed):
+        return {"lr": _quantize(lr_map(region, lr_seed)), "hr": region[hr_cut, hr_cut]}
 
     ds = images.interleave(
         patches, cycle_length=2, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
+    # Making the LR is the costly part (a realistic degradation is NumPy / OpenCV work
+    # per patch): it runs in parallel calls, in a deterministic order.
+    ds = ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed)
     return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
@@ -634,7 +457,7 @@ def check_pairs(root, scale: int) -> list[tuple[Path, Path]]:
         SRDataError: a missing folder, an image without its partner, an unreadable
             header, or a pair whose sizes are not HR = LR x scale (named, with sizes).
     """
-    scale = _check_scale(scale)
+    scale = check_scale(scale)
     root = Path(root)
     folders = {}
     for side in ("hr", "lr"):
