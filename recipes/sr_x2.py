@@ -1,7 +1,7 @@
-"""Recipe: train the zoo's `srresnet-x2`; the same recipe as `sr_x4.py` at scale 2.
+"""Recipe: train the zoo's `srresnet-x2` (`sr_zoo.py srresnet-x2`; see that file).
 
 Usage:
-    python recipes/sr_x2.py [--out /work/runs/srresnet-x2] [--data DIR] [--steps N]
+    python recipes/sr_x2.py [--out ~/i2i-runs/srresnet-x2] [--data DIR] [--steps N]
 """
 
 import sys
@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sr_x4 import main  # noqa: E402
+from sr_zoo import main  # noqa: E402
 
 if __name__ == "__main__":
-    main(2, sys.argv[1:])
+    main("srresnet-x2", sys.argv[1:])

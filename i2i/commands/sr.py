@@ -47,14 +47,29 @@ class SRResNetOptions:
         val_size: side of the HR centre crop of each validation image (None: whole).
         scale: 2, 3 or 4.
         patch_size: HR training patch side (a multiple of `scale`).
-        degradation: "bicubic" (MATLAB imresize) or "realistic" (blur, noise, JPEG).
+        degradation: "bicubic" (MATLAB imresize) or "realistic" (the Real-ESRGAN
+            high-order degradation, `i2i.data.degradations`; the validation LR is then
+            degraded too, with a fixed seed per image, and so is what bicubic scores).
+        degradation_options: a JSON file of the realistic degradation's probabilities
+            and ranges (`i2i.data.degradations.load_options`); "" = the paper's.
         patches_per_image: patches cut from each decoded training image.
-        num_blocks, filters, batch_norm, residual: the network (`i2i.nets.srresnet`);
-            residual "bicubic" predicts the detail on top of a bicubic upscale.
+        arch: the network: "srresnet" (`i2i.nets.srresnet`) or "compact"
+            (`i2i.nets.compact`: every convolution at LR, one pixel shuffle; several
+            times faster at inference).
+        num_blocks, batch_norm, output_kernel: SRResNet's residual blocks, batch norm
+            and output convolution size (9 in the paper).
+        num_conv: the compact network's body convolutions.
+        filters: feature width of either network.
+        residual: "none" or "bicubic" (SRResNet: predict the detail on top of a bicubic
+            upscale); the compact network always adds an upscaled copy of its input,
+            "bilinear" (also for "none"), "bicubic" or "nearest".
         loss: "l1" or "mse".
         lr: Adam learning rate (betas 0.9, 0.999).
         lr_decay: "cosine" (to `lr_min` over the run's total steps) or "none".
         lr_min: final learning rate of the cosine decay.
+        init_from: start from this generator's weights (a run directory, .keras file or
+            zoo name of the same architecture), e.g. a bicubic model before training on
+            realistic degradations; a resumed run continues from its own checkpoint.
     """
 
     data: str = ""
@@ -64,15 +79,20 @@ class SRResNetOptions:
     scale: int = 4
     patch_size: int = 96
     degradation: Literal["bicubic", "realistic"] = "bicubic"
+    degradation_options: str = ""
     patches_per_image: int = 16
+    arch: Literal["srresnet", "compact"] = "srresnet"
     num_blocks: int = 16
+    num_conv: int = 16
     filters: int = 64
     batch_norm: bool = True
-    residual: Literal["none", "bicubic"] = "none"
+    output_kernel: int = 9
+    residual: Literal["none", "bicubic", "bilinear", "nearest"] = "none"
     loss: Literal["l1", "mse"] = "l1"
     lr: float = 1e-4
     lr_decay: Literal["cosine", "none"] = "cosine"
     lr_min: float = 1e-6
+    init_from: str = ""
 
 
 class SRResNetTask(training.TrainTask):
@@ -113,7 +133,9 @@ class SRResNetTask(training.TrainTask):
                 hr = [hr[i] for i in keep]
                 lr = None if lr is None else [lr[i] for i in keep]
             if val_lr is None:
-                validation = sr.validation_set(val_hr, options.scale, options.val_size)
+                validation = sr.validation_set(
+                    val_hr, options.scale, options.val_size, degradation=_degradation(options)
+                )
             else:
                 pairs = list(zip(val_hr, val_lr, strict=True))
                 validation = sr.validation_pairs(pairs, options.scale, options.val_size)
@@ -159,7 +181,12 @@ class SRResNetTask(training.TrainTask):
         )
         try:
             if lr is None:
-                ds = sr.sr_dataset(hr, degradation=options.degradation, **common)
+                ds = sr.sr_dataset(
+                    hr,
+                    degradation=options.degradation,
+                    degradation_options=_degradation(options),
+                    **common,
+                )
             else:
                 if options.degradation != "bicubic":
                     raise training.TrainingError(
@@ -175,16 +202,13 @@ class SRResNetTask(training.TrainTask):
     def build_model(self, cfg):
         import keras
 
-        from i2i.nets.srresnet import srresnet
+        from i2i import registry
 
+        architecture = dict(_architecture(cfg.model))
+        model = registry.resolve(registry.NETS, architecture.pop("name"))(**architecture)
         options = cfg.model
-        model = srresnet(
-            scale=options.scale,
-            num_blocks=options.num_blocks,
-            filters=options.filters,
-            batch_norm=options.batch_norm,
-            residual=None if options.residual == "none" else options.residual,
-        )
+        if options.init_from and training.latest_checkpoint(cfg.run.out) is None:
+            _load_initial_weights(model, options)
         lr = options.lr
         total = _total_steps(cfg)
         if options.lr_decay == "cosine" and total:
@@ -209,14 +233,7 @@ class SRResNetTask(training.TrainTask):
             "scale": options.scale,
             "value_range": [0.0, 1.0],
             "stride": 1,
-            "architecture": {
-                "name": "srresnet",
-                "scale": options.scale,
-                "num_blocks": options.num_blocks,
-                "filters": options.filters,
-                "batch_norm": options.batch_norm,
-                "residual": None if options.residual == "none" else options.residual,
-            },
+            "architecture": _architecture(options),
             "training": {
                 "stage": "srresnet (pixel loss)",
                 "data": options.data,
@@ -226,6 +243,10 @@ class SRResNetTask(training.TrainTask):
                 "batch_size": cfg.run.batch_size,
             },
         }
+        if options.degradation == "realistic":
+            card["training"]["degradation_options"] = options.degradation_options or "paper"
+        if options.init_from:
+            card["training"]["init_from"] = options.init_from
         best = getattr(self.validation, "best", None)
         if best is not None:
             card["steps"] = best["step"]
@@ -240,6 +261,64 @@ class SRResNetTask(training.TrainTask):
 
             return {"generator": keras.saving.load_model(path, compile=False)}
         return {"generator": model}
+
+
+def _degradation(options):
+    """The realistic degradation's options, or None for bicubic LR."""
+    from i2i.data import degradations
+
+    if options.degradation != "realistic":
+        return None
+    try:
+        return degradations.load_options(options.degradation_options)
+    except ValueError as error:
+        raise training.TrainingError(str(error)) from None
+
+
+def _load_initial_weights(model, options) -> None:
+    """Copy the weights of `options.init_from` (same architecture) into `model`."""
+    from i2i import zoo
+
+    try:
+        source, card = zoo.load_generator(options.init_from)
+    except zoo.ZooError as error:
+        raise training.TrainingError(f"init_from: {error}") from None
+    want = _architecture(options)
+    if card.get("architecture") != want:
+        raise training.TrainingError(
+            f"init_from {options.init_from}: its architecture {card.get('architecture')} "
+            f"is not this run's {want}"
+        )
+    model.set_weights(source.get_weights())
+    training.log(f"generator initialized from {options.init_from}")
+
+
+def _architecture(options) -> dict:
+    """The generator's builder name and arguments (the card's `architecture`)."""
+    residual = None if options.residual == "none" else options.residual
+    if options.arch == "compact":
+        return {
+            "name": "compact",
+            "scale": options.scale,
+            "num_conv": options.num_conv,
+            "filters": options.filters,
+            "residual": residual or "bilinear",
+        }
+    if residual not in (None, "bicubic"):
+        raise training.TrainingError(
+            f"residual={residual} is for arch=compact; SRResNet takes none or bicubic"
+        )
+    architecture = {
+        "name": "srresnet",
+        "scale": options.scale,
+        "num_blocks": options.num_blocks,
+        "filters": options.filters,
+        "batch_norm": options.batch_norm,
+        "residual": residual,
+    }
+    if options.output_kernel != 9:  # cards of older runs have no such key: keep them equal
+        architecture["output_kernel"] = options.output_kernel
+    return architecture
 
 
 def _test_split(data) -> str:
@@ -364,13 +443,19 @@ def _saved_best(path: Path):
 )
 @click.option("--scale", type=click.Choice([str(s) for s in SCALES]), help="Upscaling factor.")
 @click.option(
+    "--arch",
+    type=click.Choice(["srresnet", "compact"]),
+    help="The generator: SRResNet (default) or the compact network that runs every "
+    "convolution at LR (i2i.nets.compact; --set num_conv=16 --set filters=64).",
+)
+@click.option(
     "--val-data",
     type=click.Path(exists=True, file_okay=False),
     help="Held-out HR images for validation (default: DATA/test, else --set holdout=N "
     "images of DATA).",
 )
 @run_options
-def srresnet(data, scale, val_data, run):
+def srresnet(data, scale, arch, val_data, run):
     """Train an SRResNet generator with an L1 (or MSE) loss: SRGAN stage 1.
 
     Validation PSNR/SSIM (Y channel, border = scale) beside bicubic is logged every epoch
@@ -381,5 +466,10 @@ def srresnet(data, scale, val_data, run):
     """
     if data is None and not run.resume:
         raise click.UsageError("--data is required (except with --resume)")
-    model = {"data": data, "scale": None if scale is None else int(scale), "val_data": val_data}
+    model = {
+        "data": data,
+        "scale": None if scale is None else int(scale),
+        "arch": arch,
+        "val_data": val_data,
+    }
     run.execute(SRResNetTask(), model=model)
