@@ -48,9 +48,9 @@ class SRGANOptions:
     """Model options of `i2i train srgan` (each settable with `--set name=value`).
 
     Attributes:
-        data, val_data, holdout, val_size, patch_size, degradation, patches_per_image:
-            the training and validation data, as in `i2i train srresnet`
-            (`i2i.commands.sr.SRResNetOptions`).
+        data, val_data, holdout, val_size, patch_size, degradation, degradation_options,
+            patches_per_image: the training and validation data, as in
+            `i2i train srresnet` (`i2i.commands.sr.SRResNetOptions`).
         init: the stage-1 generator: a run directory, a `.keras` file or a zoo name.
         scale: the generator's scale (read from the init model's card).
         content: "auto" (VGG54 when the VGG19 ImageNet weights are on this machine, else
@@ -77,6 +77,7 @@ class SRGANOptions:
     scale: int = 4
     patch_size: int = 96
     degradation: Literal["bicubic", "realistic"] = "bicubic"
+    degradation_options: str = ""
     patches_per_image: int = 16
     content: Literal["auto", "vgg54", "l1"] = "auto"
     vgg_weights: str = "imagenet"
