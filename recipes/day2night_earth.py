@@ -69,6 +69,10 @@ from i2i import imageio  # noqa: E402
 DATA_LICENSE = "NASA Visible Earth (Blue Marble, city lights): public domain"
 # The night map is nearly black: the held-out picture shows it brightened this much.
 SHOW_GAIN = 4.0
+# A training tile is "lit" when this fraction of its night pixels is brighter than
+# LIT_LEVEL (of 255): about half of the western tiles are.
+LIT_LEVEL = 8
+LIT_FRACTION = 0.01
 
 
 def parse_args(argv=None):
@@ -80,9 +84,16 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--crop", type=int, default=128, help="training crop size")
     parser.add_argument("--tile", type=int, default=256, help="training tile size")
+    parser.add_argument("--tile-stride", type=int, default=None, help="tile spacing")
+    parser.add_argument("--lit-repeat", type=int, default=1, help="copies of lit tiles")
     parser.add_argument("--filters", type=int, default=16, help="U-Net width (ngf)")
     parser.add_argument("--discriminator-filters", type=int, default=16, help="PatchGAN ndf")
     parser.add_argument("--n-layers", type=int, default=3, help="PatchGAN stride-2 layers")
+    parser.add_argument("--l1-weight", type=float, default=100.0, help="lambda of the L1 term")
+    parser.add_argument("--gan-mode", default="vanilla", help="adversarial loss")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate")
+    parser.add_argument("--decay-epochs", type=int, default=0, help="linear lr decay epochs")
+    parser.add_argument("--dropout", type=float, default=0.5, help="U-Net decoder dropout")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -105,23 +116,44 @@ def split_west_east(image: np.ndarray):
     return image[:, :cut], image[:, cut:]
 
 
-def tile_starts(length: int, tile: int) -> list[int]:
-    """Starts of `tile`-long windows covering `length` (the last one flush with the end)."""
-    starts = list(range(0, length - tile + 1, tile))
+def tile_starts(length: int, tile: int, stride: int | None = None) -> list[int]:
+    """Starts of `tile`-long windows `stride` apart covering `length` (the last one flush
+    with the end)."""
+    starts = list(range(0, length - tile + 1, stride or tile))
     if starts[-1] + tile < length:
         starts.append(length - tile)
     return starts
 
 
-def write_tiles(folder: Path, day: np.ndarray, night: np.ndarray, tile: int) -> int:
-    """The paired-split dataset `folder/A` (day) + `folder/B` (night); returns the count."""
+def is_lit(night: np.ndarray) -> bool:
+    """Whether a night tile has city lights: at least LIT_FRACTION of its pixels
+    brighter than LIT_LEVEL."""
+    return float((night.mean(axis=2) > LIT_LEVEL).mean()) >= LIT_FRACTION
+
+
+def write_tiles(
+    folder: Path,
+    day: np.ndarray,
+    night: np.ndarray,
+    tile: int,
+    stride: int | None = None,
+    lit_repeat: int = 1,
+) -> int:
+    """The paired-split dataset `folder/A` (day) + `folder/B` (night); returns the count.
+
+    Tiles `stride` apart (default `tile`: no overlap); a lit tile (`is_lit`) is written
+    `lit_repeat` times, so random crops sample lit land that much more often.
+    """
     count = 0
-    for y in tile_starts(day.shape[0], tile):
-        for x in tile_starts(day.shape[1], tile):
-            name = f"y{y:04d}_x{x:04d}.png"
-            imageio.write_image(folder / "A" / name, day[y : y + tile, x : x + tile])
-            imageio.write_image(folder / "B" / name, night[y : y + tile, x : x + tile])
-            count += 1
+    for y in tile_starts(day.shape[0], tile, stride):
+        for x in tile_starts(day.shape[1], tile, stride):
+            night_tile = night[y : y + tile, x : x + tile]
+            copies = lit_repeat if is_lit(night_tile) else 1
+            for copy in range(copies):
+                name = f"y{y:04d}_x{x:04d}" + (f"_{copy}" if copy else "") + ".png"
+                imageio.write_image(folder / "A" / name, day[y : y + tile, x : x + tile])
+                imageio.write_image(folder / "B" / name, night_tile)
+                count += 1
     return count
 
 
@@ -159,7 +191,9 @@ def main(argv=None) -> dict:
 
     dataset = out / "dataset"
     if not args.resume:
-        count = write_tiles(dataset, day_west, night_west, args.tile)
+        count = write_tiles(
+            dataset, day_west, night_west, args.tile, args.tile_stride, args.lit_repeat
+        )
         training.log(f"{count} training tiles of {args.tile} px from the western 3/4 in {dataset}")
 
     options = Pix2PixOptions(
@@ -170,6 +204,11 @@ def main(argv=None) -> dict:
         filters=args.filters,
         discriminator_filters=args.discriminator_filters,
         n_layers=args.n_layers,
+        l1_weight=args.l1_weight,
+        gan_mode=args.gan_mode,
+        lr=args.lr,
+        decay_epochs=args.decay_epochs,
+        dropout=args.dropout,
         validate=False,  # the held-out quarter is scored below, whole
     )
     run = config.RunOptions(

@@ -208,6 +208,9 @@ class Pix2PixOptions:
         l1_weight: lambda of the L1 term.
         lr: Adam learning rate of G and D.
         beta_1: Adam beta_1.
+        decay_epochs: the last epochs of the run, over which the learning rate decays
+            linearly towards 0 (`i2i.callbacks.LinearDecay`; the reference trains
+            100 + 100 epochs); 0 keeps it constant.
         validate: score the generator losses on a test/ (or val/) split each epoch.
         init_from: start from this generator (a run directory, .keras file or zoo
             name); a run directory's checkpoint also gives the discriminator.
@@ -229,6 +232,7 @@ class Pix2PixOptions:
     l1_weight: float = 100.0
     lr: float = 2e-4
     beta_1: float = 0.5
+    decay_epochs: int = 0
     validate: bool = True
     init_from: str = ""
 
@@ -487,6 +491,17 @@ class Pix2PixTask(translation.TranslationTask):
         if not cfg.model.validate or split is None:
             return None
         return self._dataset(cfg, split, False, cfg.run.batch_size)
+
+    def callbacks(self, cfg, run_dir, model) -> list:
+        """The sample grids, plus the linear learning-rate decay when `decay_epochs`."""
+        from i2i.callbacks import LinearDecay
+
+        callbacks = super().callbacks(cfg, run_dir, model)
+        epochs = cfg.run.total_epochs
+        decay = min(max(cfg.model.decay_epochs, 0), epochs)
+        if decay:
+            callbacks.append(LinearDecay(epochs - decay, decay, cfg.model.lr))
+        return callbacks
 
     def sample_batch(self, cfg):
         split = self._held_out_split(cfg.model.data) or "train"
