@@ -90,3 +90,15 @@ def test_resnet_generator_output_is_float32_under_mixed_precision():
 
 def test_resnet_generator_is_registered():
     assert registry.resolve(registry.NETS, "resnet_generator") is resnet_generator
+
+
+def test_resize_upsampling_same_parameters_any_size_and_safe_mode(tmp_path):
+    net = resnet_generator(filters=4, blocks=1, upsample="resize")
+    # Each 3x3 transposed convolution becomes a 3x3 convolution: the same weights.
+    assert trainable_parameters(net) == trainable_parameters(resnet_generator(filters=4, blocks=1))
+    x = RNG.uniform(-1, 1, (1, 12, 20, 3)).astype("float32")
+    assert tuple(net(x).shape) == (1, 12, 20, 3)
+    assert not any("transpose" in type(layer).__name__.lower() for layer in net.layers)
+    assert_safe_mode_round_trip(net, x, tmp_path)
+    with pytest.raises(ValueError, match="upsample"):
+        resnet_generator(upsample="deconv")

@@ -99,3 +99,22 @@ def test_unet_output_is_float32_under_mixed_precision():
 
 def test_unet_is_registered():
     assert registry.resolve(registry.NETS, "unet") is unet
+
+
+@pytest.mark.parametrize("upsample", ["transpose", "resize"])
+def test_a_uniform_input_stays_uniform_only_with_resize_convolutions(upsample):
+    # The mechanism of the lattice the first day -> night model drew: each parity of a
+    # transposed convolution's output has its own kernel taps, so a uniform region comes
+    # out periodic (period 2 ** level), which adversarial training can grow into a grid.
+    net = unet(64, filters=8, depth=3, dropout=0.0, upsample=upsample)
+    rng = np.random.default_rng(0)
+    net.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in net.get_weights()])
+    out = np.asarray(net(np.full((1, 96, 96, 3), 0.3, np.float32), training=False))[0]
+    interior = out[24:72, 24:72]  # away from the zero padding's reach
+    np.testing.assert_allclose(interior, np.roll(interior, 8, axis=0), atol=1e-5)  # stride 8
+    spread = np.ptp(interior, axis=(0, 1)).max()  # per channel
+    if upsample == "resize":
+        assert spread < 1e-5
+    else:
+        assert spread > 1e-3
+        assert np.abs(interior - np.roll(interior, 1, axis=0)).max() > 1e-3

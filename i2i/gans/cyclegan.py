@@ -212,6 +212,7 @@ def make_cyclegan(
     history_size: int = 50,
     n_critic: int | None = None,
     seed: int | None = None,
+    upsample: str = "transpose",
 ) -> CycleGAN:
     """A `CycleGAN` with the reference networks (not compiled).
 
@@ -224,6 +225,8 @@ def make_cyclegan(
         n_critic: discriminator steps per generator step (default: the loss's, 5 for
             WGAN-GP, else 1).
         seed: seed of the model's random streams (image histories).
+        upsample: the generators' "transpose" convolutions (the paper) or "resize" +
+            convolution (`i2i.nets.resnet_generator`).
 
     Returns:
         The `CycleGAN`; call `compile()` (paper defaults) before `fit`.
@@ -239,7 +242,9 @@ def make_cyclegan(
         )
 
     def generator(name):
-        return resnet_generator(filters=filters, blocks=blocks, norm=norm, name=name)
+        return resnet_generator(
+            filters=filters, blocks=blocks, norm=norm, upsample=upsample, name=name
+        )
 
     def discriminator(name):
         return patchgan(filters=d_filters, n_layers=d_layers, norm=norm, name=name)
@@ -276,6 +281,8 @@ class CycleGANOptions:
             at full resolution) or "resize".
         flip: random left-right mirroring.
         filters, blocks: generator width (ngf) and residual blocks.
+        upsample: the generators' "transpose" convolutions (the paper) or "resize"
+            (nearest 2x + 3x3 convolution: no checkerboard lattice).
         d_filters, d_layers: discriminator width (ndf) and PatchGAN depth.
         norm: "instance", "batch" or "none".
         gan_mode: "lsgan" (reference), "vanilla", "hinge" or "wgan-gp".
@@ -295,6 +302,7 @@ class CycleGANOptions:
     flip: bool = True
     filters: int = 64
     blocks: int = 9
+    upsample: Literal["transpose", "resize"] = "transpose"
     d_filters: int = 64
     d_layers: int = 3
     norm: Literal["instance", "batch", "none"] = "instance"
@@ -398,6 +406,7 @@ class CycleGANTask(translation.TranslationTask):
                 lambda_identity=options.lambda_identity,
                 history_size=options.history_size,
                 seed=cfg.run.seed,
+                upsample=options.upsample,
             )
         except ValueError as error:
             raise training.TrainingError(str(error)) from None
@@ -455,6 +464,7 @@ class CycleGANTask(translation.TranslationTask):
             "filters": options.filters,
             "blocks": options.blocks,
             "norm": options.norm,
+            "upsample": options.upsample,
         }
         return translation.translation_card(
             STRIDE,

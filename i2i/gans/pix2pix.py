@@ -60,6 +60,7 @@ NETWORK_OPTIONS = (
     "depth",
     "dropout",
     "norm",
+    "upsample",
     "discriminator_filters",
     "n_layers",
     "gan_mode",
@@ -156,6 +157,7 @@ def build_pix2pix(
     gan_mode: str = "vanilla",
     seed: int | None = None,
     generator=None,
+    upsample: str = "transpose",
 ) -> Pix2Pix:
     """A `Pix2Pix` with the reference networks (not compiled).
 
@@ -171,6 +173,8 @@ def build_pix2pix(
         gan_mode: adversarial loss ("vanilla" in the paper).
         seed: the model's random stream (WGAN-GP interpolation).
         generator: use this network instead of building a U-Net.
+        upsample: the U-Net decoder's "transpose" convolutions (the paper) or "resize"
+            + convolution (`i2i.nets.unet`).
 
     Returns:
         The model; call `compile()` for the paper's optimizers.
@@ -179,7 +183,9 @@ def build_pix2pix(
     from i2i.nets.unet import unet
 
     if generator is None:
-        generator = unet(image_size, filters=filters, norm=norm, dropout=dropout, depth=depth)
+        generator = unet(
+            image_size, filters=filters, norm=norm, dropout=dropout, depth=depth, upsample=upsample
+        )
     discriminator = patchgan(
         3, condition_channels=3, filters=discriminator_filters, n_layers=n_layers, norm=norm
     )
@@ -202,6 +208,8 @@ class Pix2PixOptions:
         depth: U-Net depth (default: from image_size; fine-tuning pins it).
         dropout: U-Net decoder dropout.
         norm: normalization of G and D: "batch", "instance" or "none".
+        upsample: the U-Net decoder: "transpose" (4x4 transposed convolutions, the
+            paper) or "resize" (nearest 2x + 3x3 convolution: no checkerboard lattice).
         discriminator_filters: PatchGAN width (ndf).
         n_layers: PatchGAN stride-2 layers (3: 70x70 patches).
         gan_mode: "vanilla", "lsgan", "hinge" or "wgan-gp".
@@ -226,6 +234,7 @@ class Pix2PixOptions:
     depth: int | None = None
     dropout: float = 0.5
     norm: Literal["batch", "instance", "none"] = "batch"
+    upsample: Literal["transpose", "resize"] = "transpose"
     discriminator_filters: int = 64
     n_layers: int = 3
     gan_mode: Literal["vanilla", "lsgan", "hinge", "wgan-gp"] = "vanilla"
@@ -268,7 +277,7 @@ def finetune_options(source, **changes) -> Pix2PixOptions:
     if source_config is not None:
         values.update({k: getattr(source_config.model, k) for k in NETWORK_OPTIONS})
     elif (architecture := _unet_card_architecture(entry.card)) is not None:
-        for key in ("image_size", "filters", "dropout", "norm", "depth"):
+        for key in ("image_size", "filters", "dropout", "norm", "depth", "upsample"):
             if key in architecture:
                 values[key] = architecture[key]
     if values.get("depth") is None and "image_size" in values:
@@ -362,6 +371,7 @@ class Pix2PixTask(translation.TranslationTask):
             gan_mode=m.gan_mode,
             seed=cfg.run.seed,
             generator=generator,
+            upsample=m.upsample,
         )
         if discriminator_weights is not None:
             try:
@@ -403,7 +413,12 @@ class Pix2PixTask(translation.TranslationTask):
             generator = loaded
         else:
             generator = unet(
-                m.image_size, filters=m.filters, norm=m.norm, dropout=m.dropout, depth=m.depth
+                m.image_size,
+                filters=m.filters,
+                norm=m.norm,
+                dropout=m.dropout,
+                depth=m.depth,
+                upsample=m.upsample,
             )
             try:
                 generator.set_weights(loaded.get_weights())
@@ -435,6 +450,7 @@ class Pix2PixTask(translation.TranslationTask):
             n_layers=s.n_layers,
             l1_weight=s.l1_weight,
             gan_mode=s.gan_mode,
+            upsample=s.upsample,
         )
         source_model.compile()
         checkpoint = run_dir / training.CHECKPOINT_DIR / record["dir"]
@@ -528,5 +544,6 @@ class Pix2PixTask(translation.TranslationTask):
             "norm": m.norm,
             "dropout": m.dropout,
             "depth": unet_depth(m.image_size, m.depth),
+            "upsample": m.upsample,
         }
         return translation.translation_card(self.stride(cfg), architecture, **extra)

@@ -14,6 +14,10 @@ zeros on every side (PyTorch `padding=1`), and each transposed convolution keeps
 rows and columns PyTorch's `padding=1, output_padding=1` keep (its full output without
 the first row and column).
 
+`upsample="resize"` replaces each transposed convolution by a nearest-neighbour 2x
+resize and a reflection-padded 3x3 convolution (Odena et al.): no period-2 pattern
+from the kernel's parities (see `i2i.nets.unet`).
+
 Stride: 4 — input height and width must be multiples of 4, and at least 8 (the residual
 blocks reflect-pad a map of a quarter of the size).
 
@@ -28,7 +32,8 @@ generator = resnet_generator(blocks=9)     # resnet_9blocks, 11.38 M parameters
 Reference:
     Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent
     Adversarial Networks", ICCV 2017; Johnson et al., "Perceptual Losses for Real-Time
-    Style Transfer and Super-Resolution", ECCV 2016.
+    Style Transfer and Super-Resolution", ECCV 2016; Odena et al., "Deconvolution and
+    Checkerboard Artifacts", Distill 2016.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import keras
 from i2i.layers import NORMS, ReflectionPadding2D, batch_norm, norm_layer
 
 STRIDE = 4
+UPSAMPLES = ("transpose", "resize")
 
 
 def _weights():
@@ -75,6 +81,7 @@ def resnet_generator(
     blocks: int = 9,
     norm: str = "instance",
     dropout: float = 0.0,
+    upsample: str = "transpose",
     name: str = "resnet_generator",
 ) -> keras.Model:
     """Builds the CycleGAN ResNet generator (`resnet_9blocks` / `resnet_6blocks`).
@@ -87,6 +94,8 @@ def resnet_generator(
         norm: `"instance"` (the reference), `"batch"` or `"none"`.
         dropout: dropout rate between the two convolutions of each residual block
             (the reference's `--no_dropout` default is 0).
+        upsample: "transpose" (3x3 stride-2 transposed convolutions, the paper) or
+            "resize" (nearest-neighbour 2x + 3x3 convolution).
         name: model name.
 
     Returns:
@@ -97,6 +106,8 @@ def resnet_generator(
         raise ValueError(f"unknown norm {norm!r} (use one of: {', '.join(NORMS)})")
     if blocks < 0:
         raise ValueError(f"blocks must be >= 0, got {blocks}")
+    if upsample not in UPSAMPLES:
+        raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
     use_bias = norm != "batch"
 
     inputs = keras.Input((None, None, in_channels), name="image")
@@ -112,6 +123,10 @@ def resnet_generator(
         x = keras.layers.Add(name=f"res{b}_add")([x, y])
 
     for i, width in enumerate((filters * 2, filters), start=1):
+        if upsample == "resize":
+            x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = _conv_norm_relu(x, width, 3, 1, norm, use_bias, f"up{i}")
+            continue
         x = keras.layers.Conv2DTranspose(
             width, 3, strides=2, padding="valid", use_bias=use_bias,
             kernel_initializer=_weights(), name=f"up{i}_conv",

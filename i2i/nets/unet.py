@@ -14,6 +14,14 @@ width must be multiples of `2 ** depth` (the stride). `depth` defaults to how of
 `image_size` can be halved — 7 for 128, 8 for 256, 9 for 512, i.e. a 1x1 bottleneck
 for powers of two — and the same model then accepts any multiple of the stride.
 
+Upsampling: `upsample="transpose"` (the paper) doubles the size with 4x4 stride-2
+transposed convolutions; `"resize"` with a nearest-neighbour 2x resize followed by a 3x3
+convolution (Odena et al.). A transposed convolution gives each output pixel parity its
+own part of the kernel, so even a uniform input comes out with a period-2 pattern at
+every level: a U-Net trained adversarially can grow that into a lattice of period
+`2 ** level` (the shipped day -> night model of i2i <= 0.5 painted its "lights" on a
+32 px grid). A resize-convolution maps a uniform input to a uniform output.
+
 Dropout: the paper (and the original Lua code) puts it in the first three decoder
 blocks, starting at the innermost; the PyTorch port starts one block later. This
 follows the paper. Keras applies it only with `training=True`.
@@ -29,7 +37,8 @@ assert unet_stride(256) == 256
 
 Reference:
     Isola et al., "Image-to-Image Translation with Conditional Adversarial Networks",
-    CVPR 2017; Ronneberger et al., "U-Net", MICCAI 2015.
+    CVPR 2017; Ronneberger et al., "U-Net", MICCAI 2015; Odena et al., "Deconvolution
+    and Checkerboard Artifacts", Distill 2016.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ from __future__ import annotations
 import keras
 
 from i2i.layers import NORMS, batch_norm, norm_layer
+
+UPSAMPLES = ("transpose", "resize")
 
 
 def _weights():
@@ -77,6 +88,7 @@ def unet(
     dropout: float = 0.5,
     dropout_blocks: int = 3,
     depth: int | None = None,
+    upsample: str = "transpose",
     name: str = "unet",
 ) -> keras.Model:
     """Builds the pix2pix U-Net generator.
@@ -93,6 +105,8 @@ def unet(
         dropout_blocks: how many decoder blocks, from the innermost, use dropout.
         depth: number of stride-2 levels; overrides the value derived from
             `image_size` (the reference's `unet_128` is 7, `unet_256` is 8).
+        upsample: "transpose" (4x4 stride-2 transposed convolutions, the paper) or
+            "resize" (nearest-neighbour 2x + 3x3 convolution; see the module doc).
         name: model name.
 
     Returns:
@@ -101,6 +115,8 @@ def unet(
     """
     if norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r} (use one of: {', '.join(NORMS)})")
+    if upsample not in UPSAMPLES:
+        raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
     depth = unet_depth(image_size, depth)
     use_bias = norm != "batch"
     widths = [filters * min(2**i, 8) for i in range(depth)]
@@ -122,19 +138,25 @@ def unet(
 
     # Decoder, innermost level first; each level's output is concatenated with the
     # encoder feature of the same size (skip first, as the reference concatenates).
+    def up(x, width, i, **kwargs):
+        if upsample == "transpose":
+            return keras.layers.Conv2DTranspose(
+                width, 4, strides=2, padding="same", kernel_initializer=_weights(),
+                name=f"up{i}_conv", **kwargs,
+            )(x)  # fmt: skip
+        x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+        return keras.layers.Conv2D(
+            width, 3, padding="same", kernel_initializer=_weights(), name=f"up{i}_conv",
+            **kwargs,
+        )(x)  # fmt: skip
+
     for i in reversed(range(depth)):
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
         if i == 0:
-            x = keras.layers.Conv2DTranspose(
-                out_channels, 4, strides=2, padding="same", kernel_initializer=_weights(),
-                dtype="float32", name="up0_conv",
-            )(x)  # fmt: skip
+            x = up(x, out_channels, 0, dtype="float32")
             outputs = keras.layers.Activation("tanh", dtype="float32", name="output")(x)
             break
-        x = keras.layers.Conv2DTranspose(
-            widths[i - 1], 4, strides=2, padding="same", use_bias=use_bias,
-            kernel_initializer=_weights(), name=f"up{i}_conv",
-        )(x)  # fmt: skip
+        x = up(x, widths[i - 1], i, use_bias=use_bias)
         if norm != "none":
             x = _norm(norm, f"up{i}_norm")(x)
         if dropout > 0 and i >= depth - dropout_blocks:
