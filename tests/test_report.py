@@ -6,6 +6,7 @@ import logging
 import math
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,3 +266,47 @@ def test_callback_in_fit():
     fitted = model.fit(x, x, epochs=2, batch_size=4, verbose=0, callbacks=[callback])
     assert len(fitted.history["sample_diversity"]) == 2
     assert fitted.history["sample_diversity"][0] > 0.02 and callback.warnings == []
+
+
+# ----------------------------------------------------------------------- lattice check
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_lattice_score_finds_a_real_lattice_and_not_real_photos(photos):
+    lattice = imageio.read_image(DATA / "lattice_day2night_v0.png")
+    night = imageio.read_image(DATA / "night_lights_east.png")
+    found = health.lattice_score(lattice)
+    # Measured: 66x its spectral neighbourhood, on a 32 px grid; the real map 2.7x.
+    assert found.ratio > 2 * health.LATTICE_THRESHOLD and found.period == 32
+    assert health.lattice_score(night).ratio < 10
+    # Real photos, whole (tiles of 256 or 128): measured 2.0-15.0 (camera).
+    for name, image in photos.items():
+        assert health.lattice_score(image).ratio < 0.8 * health.LATTICE_THRESHOLD, name
+    # A batch of four 128 px samples, as the training callback sees them.
+    crops = np.stack([lattice[y : y + 128, x : x + 128] for y in (0, 128) for x in (0, 128)])
+    assert health.lattice_score(crops).ratio > health.LATTICE_THRESHOLD
+    assert health.lattice_score(lattice[:20, :20]) is None  # too small to tell
+    assert health.lattice_score(np.zeros((64, 64))).ratio == 1.0
+
+
+def test_lattice_warning_in_the_log_and_the_report(run_dir, caplog):
+    import keras
+
+    lattice = imageio.read_image(DATA / "lattice_day2night_v0.png").astype("float32") / 127.5 - 1
+    inputs = keras.Input((None, None, 3))
+    identity = keras.Model(inputs, keras.layers.Identity()(inputs))
+    callback = health.TrainingHealth(sample_inputs=lattice[None], generator=identity)
+    with caplog.at_level(logging.WARNING, logger="i2i.health"):
+        logs = {}
+        callback.on_epoch_end(0, logs)
+    assert logs[health.LATTICE_COLUMN] > health.LATTICE_THRESHOLD
+    assert "epoch 1: generated samples repeat on a lattice" in caplog.text
+    assert health.DIVERSITY_COLUMN not in logs  # one sample: no diversity to measure
+
+    columns = healthy_columns()
+    columns[health.LATTICE_COLUMN] = [3.0] * 6 + [40.0] * 6
+    write_log(run_dir / "log.csv", columns)
+    result = report.build_report(run_dir)
+    assert [w.check for w in result.warnings] == ["periodic_artifacts"]
+    assert "repeat on a lattice from epoch 7" in result.page.read_text()  # 7th row

@@ -101,21 +101,24 @@ class TranslationTask(training.TrainTask):
 
     def callbacks(self, cfg, run_dir, model) -> list:
         """Per-epoch sample grids (`RUN_DIR/samples/epoch-NNNN.png`, input | output |
-        target) of `sample_batch`. (The runner itself adds the training-health checks.)"""
+        target) of `sample_batch`, and the training-health checks on the same samples
+        (mode collapse, lattice artefacts: `i2i.health`)."""
         from i2i.callbacks import SampleGrid
+        from i2i.health import TrainingHealth
 
         batch = self.sample_batch(cfg)
         if batch is None:
             return []
         inputs, targets = batch
         return [
+            TrainingHealth(sample_inputs=inputs, value_range=VALUE_RANGE),
             SampleGrid(
                 run_dir / "samples",
                 inputs,
                 targets,
                 value_range=VALUE_RANGE,
                 tensorboard_dir=run_dir / "tensorboard" / "samples",
-            )
+            ),
         ]
 
 
