@@ -1,7 +1,8 @@
 """Scoring folders of images (and models) against ground truth: the logic of `i2i evaluate`.
 
 Two kinds of metrics:
-- per-image metrics (`psnr`, `ssim`): each prediction is paired with the ground-truth file
+- per-image metrics (`psnr`, `ssim`; for sparse targets such as night lights `lit_auc` and
+  `lum_corr`, `i2i.sparse_metrics`): each prediction is paired with the ground-truth file
   of the same stem (`baby.png` with `baby.jpg`); a table row per pair and the mean;
 - distribution metrics (`fid`, `kid`): the two folders compared as sets of images, all
   readable images of each, paired or not (unpaired translation has no matching names).
@@ -44,12 +45,20 @@ import numpy as np
 
 from i2i import imageio
 
-PAIRED_METRICS = ("psnr", "ssim")
+PAIRED_METRICS = ("psnr", "ssim", "lit_auc", "lum_corr")
+DEFAULT_METRICS = ("psnr", "ssim")
 DISTRIBUTION_METRICS = ("fid", "kid")
 KNOWN_METRICS = PAIRED_METRICS + DISTRIBUTION_METRICS
 BASELINE = "bicubic_"  # prefix of the bicubic columns beside a model's
 # Printed precision (papers give PSNR to 2 decimals, SSIM to 4); JSON keeps full precision.
-_FORMATS = {"psnr": "{:.2f}", "ssim": "{:.4f}", "fid": "{:.2f}", "kid": "{:.4f}"}
+_FORMATS = {
+    "psnr": "{:.2f}",
+    "ssim": "{:.4f}",
+    "lit_auc": "{:.4f}",
+    "lum_corr": "{:.4f}",
+    "fid": "{:.2f}",
+    "kid": "{:.4f}",
+}
 
 
 class EvaluationError(Exception):
@@ -167,37 +176,54 @@ def parse_metrics(text: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def protocol(scale: int = 1, crop_border: int | None = None, y_channel: bool | None = None):
+def protocol(
+    scale: int = 1,
+    crop_border: int | None = None,
+    y_channel: bool | None = None,
+    lit_threshold: float | None = None,
+    blur_sigma: float | None = None,
+):
     """The scoring settings: for `scale > 1` (the SR protocol) `crop_border` defaults to
-    `scale` and `y_channel` to True; translation (scale 1) scores RGB, uncropped."""
+    `scale` and `y_channel` to True; translation (scale 1) scores RGB, uncropped.
+    `lit_threshold` and `blur_sigma` set `lit_auc` and `lum_corr` (defaults:
+    `i2i.sparse_metrics.LIT_THRESHOLD`, `BLUR_SIGMA`)."""
+    from i2i import sparse_metrics
+
     if scale < 1:
         raise EvaluationError(f"scale must be >= 1, got {scale}")
     if crop_border is not None and crop_border < 0:
         raise EvaluationError(f"crop border must be >= 0, got {crop_border}")
+    if blur_sigma is not None and blur_sigma < 0:
+        raise EvaluationError(f"blur sigma must be >= 0, got {blur_sigma}")
     return {
         "scale": scale,
         "crop_border": (scale if scale > 1 else 0) if crop_border is None else crop_border,
         "y_channel": scale > 1 if y_channel is None else y_channel,
+        "lit_threshold": sparse_metrics.LIT_THRESHOLD if lit_threshold is None else lit_threshold,
+        "blur_sigma": sparse_metrics.BLUR_SIGMA if blur_sigma is None else blur_sigma,
     }
 
 
 def evaluate_folders(
     pred_dir,
     gt_dir,
-    metrics: str | Sequence[str] = PAIRED_METRICS,
+    metrics: str | Sequence[str] = DEFAULT_METRICS,
     scale: int = 1,
     crop_border: int | None = None,
     y_channel: bool | None = None,
     feature_model=None,
     inception_weights=None,
     progress: bool = False,
+    lit_threshold: float | None = None,
+    blur_sigma: float | None = None,
 ) -> Evaluation:
     """Score the images in `pred_dir` against those in `gt_dir` (see the module doc).
 
     Args:
         pred_dir: folder of predictions.
         gt_dir: folder of ground truth.
-        metrics: names from `psnr`, `ssim`, `fid`, `kid` (list or comma-separated).
+        metrics: names from `psnr`, `ssim`, `lit_auc`, `lum_corr`, `fid`, `kid` (list or
+            comma-separated).
         scale: SR scale (mod-crop, default border crop and Y channel); 1 for translation.
         crop_border: border pixels ignored (default: `scale`).
         y_channel: score BT.601 luma (default: when `scale > 1`).
@@ -205,6 +231,9 @@ def evaluate_folders(
             `inception_weights` (a path, or the Keras cache).
         inception_weights: InceptionV3 no-top weights file for the default extractor.
         progress: show tqdm progress bars.
+        lit_threshold: target luminance (8-bit levels) above which `lit_auc` counts a
+            pixel as lit.
+        blur_sigma: Gaussian blur (pixels) of `lum_corr`.
 
     Returns:
         An `Evaluation`.
@@ -214,7 +243,7 @@ def evaluate_folders(
         i2i.metrics.MissingWeightsError: FID/KID asked for and no InceptionV3 weights.
     """
     names = parse_metrics(metrics)
-    settings = protocol(scale, crop_border, y_channel)
+    settings = protocol(scale, crop_border, y_channel, lit_threshold, blur_sigma)
     pred_files, gt_files = _images_in(pred_dir, "predictions"), _images_in(gt_dir, "ground truth")
     paired = [n for n in names if n in PAIRED_METRICS]
     distribution = [n for n in names if n in DISTRIBUTION_METRICS]
@@ -261,15 +290,20 @@ def evaluate_folders(
 
 def score(pred: np.ndarray, target: np.ndarray, names: Sequence[str], settings: dict) -> dict:
     """Per-image metrics of one aligned pair, `{name: value}`, with `protocol()` settings."""
-    from i2i import metrics
+    from i2i import metrics, sparse_metrics
 
-    functions = {"psnr": metrics.psnr, "ssim": metrics.ssim}
-    return {
-        name: functions[name](
-            pred, target, crop_border=settings["crop_border"], y_channel=settings["y_channel"]
-        )
-        for name in names
+    border, y_channel = settings["crop_border"], settings["y_channel"]
+    functions = {
+        "psnr": lambda: metrics.psnr(pred, target, crop_border=border, y_channel=y_channel),
+        "ssim": lambda: metrics.ssim(pred, target, crop_border=border, y_channel=y_channel),
+        "lit_auc": lambda: sparse_metrics.lit_auc(
+            pred, target, threshold=settings["lit_threshold"], crop_border=border
+        ),
+        "lum_corr": lambda: sparse_metrics.luminance_correlation(
+            pred, target, sigma=settings["blur_sigma"], crop_border=border
+        ),
     }
+    return {name: functions[name]() for name in names}
 
 
 def distribution_scores(pred_features, gt_features, names: Sequence[str], prefix: str = ""):
@@ -288,7 +322,7 @@ def evaluate_model(
     model,
     hr_dir,
     scale: int | None = None,
-    metrics: str | Sequence[str] = PAIRED_METRICS,
+    metrics: str | Sequence[str] = DEFAULT_METRICS,
     crop_border: int | None = None,
     y_channel: bool | None = None,
     card: dict | None = None,
@@ -297,6 +331,7 @@ def evaluate_model(
     inception_weights=None,
     progress: bool = False,
     unsafe: bool = False,
+    degrade: str = "bicubic",
 ) -> Evaluation:
     """Score a super-resolution model and bicubic on the same HR images (module doc).
 
@@ -314,6 +349,10 @@ def evaluate_model(
             `evaluate_folders`.
         progress: show a tqdm progress bar.
         unsafe: allow model files that need unsafe deserialization (trusted files only).
+        degrade: how the LR inputs are made: "bicubic" (MATLAB imresize, the SR
+            protocol), "phone" (`i2i.data.degradations.phone`: bicubic, mild noise, JPEG,
+            image i seeded with i) or "realistic" (`degradations.degrade`, the
+            Real-ESRGAN training degradation, seeded the same way).
 
     Returns:
         An `Evaluation` with columns `psnr, ssim, bicubic_psnr, bicubic_ssim` (the metrics
@@ -324,9 +363,16 @@ def evaluate_model(
             scale mismatch, or no HR image could be scored.
     """
     from i2i import inference, zoo
-    from i2i.data import sr
+    from i2i.data import degradations, sr
     from i2i.data.decode import as_rgb
 
+    make_lr = {
+        "bicubic": lambda hr, index: sr.downsample(hr, scale),
+        "phone": lambda hr, index: degradations.phone(hr, scale, seed=index),
+        "realistic": lambda hr, index: degradations.degrade(hr, scale, seed=index),
+    }
+    if degrade not in make_lr:
+        raise EvaluationError(f"unknown degradation {degrade!r} (use {', '.join(make_lr)})")
     names = parse_metrics(metrics)
     hr_files = _images_in(hr_dir, "HR")
     label = model if isinstance(model, (str, Path)) else getattr(model, "name", "model")
@@ -358,7 +404,14 @@ def evaluate_model(
         "model": str(label),
         "architecture": card.get("architecture"),
         "hr_dir": str(hr_dir),
-        "lr": "MATLAB imresize bicubic (antialiased) of the mod-cropped HR image",
+        "lr": {
+            "bicubic": "MATLAB imresize bicubic (antialiased) of the mod-cropped HR image",
+            "phone": "degradations.phone (MATLAB bicubic, Gaussian noise sigma "
+            f"{degradations.PHONE_NOISE[0]:g}-{degradations.PHONE_NOISE[1]:g} levels, JPEG "
+            f"quality {degradations.PHONE_JPEG[0]}-{degradations.PHONE_JPEG[1]}), image i "
+            "(sorted by name) seeded with i",
+            "realistic": "degradations.degrade (Real-ESRGAN high-order), image i seeded with i",
+        }[degrade],
         "baseline": "MATLAB imresize bicubic upscaling of the same LR image",
     }
     if distribution:
@@ -369,10 +422,12 @@ def evaluate_model(
     except inference.InferenceError as error:
         raise EvaluationError(f"{label}: {error}") from None
 
-    for path in _progress(hr_files, progress, f"x{scale} {label}"):
+    for index, path in enumerate(_progress(hr_files, progress, f"x{scale} {label}")):
         try:
             hr = sr.mod_crop(as_rgb(_read(path)), scale)
-            lr = sr.downsample(hr, scale)
+            if degrade != "bicubic" and hr.dtype != np.uint8:
+                hr = np.round(hr / 257.0).astype(np.uint8)
+            lr = make_lr[degrade](np.ascontiguousarray(hr), index)
             outputs = {"model": engine.process(lr), "bicubic": sr.upsample_bicubic(lr, scale)}
             row = {"name": path.stem}
             for key, output in outputs.items():

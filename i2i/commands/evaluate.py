@@ -1,4 +1,5 @@
-"""`i2i evaluate`: PSNR / SSIM / FID / KID of a folder of outputs, or of a model."""
+"""`i2i evaluate`: PSNR / SSIM / lit-pixel AUC / luminance correlation / FID / KID of a
+folder of outputs, or of a model."""
 
 from __future__ import annotations
 
@@ -32,6 +33,15 @@ import click
     "the Y channel (the BasicSR protocol). Default 1, or the model card's scale.",
 )
 @click.option(
+    "--degrade",
+    type=click.Choice(["bicubic", "phone", "realistic"]),
+    default="bicubic",
+    show_default=True,
+    help="With --model: how the LR inputs are made from --hr-dir: MATLAB bicubic (the SR "
+    "protocol), phone (bicubic + mild Gaussian noise + JPEG 50-75) or realistic (the "
+    "Real-ESRGAN training degradation); seeded per image.",
+)
+@click.option(
     "--y-channel/--rgb",
     "y_channel",
     default=None,
@@ -49,8 +59,21 @@ import click
     "metric_names",
     default="psnr,ssim",
     show_default=True,
-    help="Comma-separated: psnr, ssim (per image, paired by file name), fid, kid "
-    "(the two folders as sets).",
+    help="Comma-separated: psnr, ssim, lit_auc, lum_corr (per image, paired by file name), "
+    "fid, kid (the two folders as sets). lit_auc and lum_corr judge sparse targets such as "
+    "night lights (see --lit-threshold, --blur-sigma).",
+)
+@click.option(
+    "--lit-threshold",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="lit_auc: ground-truth luminance (0-255) above which a pixel is lit [default: 8].",
+)
+@click.option(
+    "--blur-sigma",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="lum_corr: Gaussian blur (pixels) of both luminances before correlating [default: 4].",
 )
 @click.option(
     "--inception-weights",
@@ -83,9 +106,12 @@ def evaluate(
     model_name,
     hr_dir,
     scale,
+    degrade,
     y_channel,
     crop_border,
     metric_names,
+    lit_threshold,
+    blur_sigma,
     inception_weights,
     tile,
     unsafe,
@@ -97,7 +123,9 @@ def evaluate(
     Examples:
       i2i evaluate out/set5 data/Set5/hr --scale 4          # SR: Y channel, 4 px border
       i2i evaluate night_fake/ night_real/ --metrics fid,kid
+      i2i evaluate night_pred/ night_real/ --metrics psnr,ssim,lit_auc,lum_corr
       i2i evaluate --model srresnet-x4 --hr-dir data/Set5/hr --scale 4
+      i2i evaluate --model compact-real-x4 --hr-dir photos/ --degrade phone
 
     Files present in only one folder, unreadable files and pairs that differ in size are
     listed after the table, never dropped silently.
@@ -120,12 +148,13 @@ def evaluate(
                 tile=tile,
                 progress=True,
                 unsafe=unsafe,
+                degrade=degrade,
             )
         else:
             if pred_dir is None or gt_dir is None or hr_dir is not None:
                 raise click.UsageError("give PRED_DIR and GT_DIR (or --model with --hr-dir)")
-            if tile is not None or unsafe:
-                raise click.UsageError("--tile and --unsafe go with --model")
+            if tile is not None or unsafe or degrade != "bicubic":
+                raise click.UsageError("--tile, --unsafe and --degrade go with --model")
             result = evaluation.evaluate_folders(
                 pred_dir,
                 gt_dir,
@@ -135,6 +164,8 @@ def evaluate(
                 y_channel=y_channel,
                 inception_weights=inception_weights,
                 progress=True,
+                lit_threshold=lit_threshold,
+                blur_sigma=blur_sigma,
             )
     except (evaluation.EvaluationError, metrics.MissingWeightsError) as error:
         raise click.ClickException(str(error)) from None
@@ -143,6 +174,8 @@ def evaluate(
     described = f"scale {settings['scale']}, border {settings['crop_border']}"
     if "model" in settings:
         described = f"model {settings['model']} vs bicubic on {settings['hr_dir']}, " + described
+        if degrade != "bicubic":
+            described += f", {degrade} LR"
     described += ", Y channel" if settings["y_channel"] else ", RGB"
     click.echo(f"[{described}]")
     click.echo(result.format_table())
