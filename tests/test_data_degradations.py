@@ -122,3 +122,14 @@ def test_options_from_a_json_file(tmp_path):
 def test_refuses_what_it_cannot_degrade():
     with pytest.raises(TypeError, match="uint8"):
         degradations.degrade(np.zeros((8, 8, 3), np.float32), 2)
+
+
+def test_phone_degradation_is_mild_noise_and_jpeg_on_bicubic(photos):
+    hr = resize.mod_crop(photos["coffee"][:200, :300], 4)
+    bicubic = resize.downsample(hr, 4)
+    lr = degradations.phone(hr, 4, seed=0)
+    assert lr.shape == bicubic.shape and lr.dtype == np.uint8
+    np.testing.assert_array_equal(lr, degradations.phone(hr, 4, seed=0))
+    assert not np.array_equal(lr, degradations.phone(hr, 4, seed=1))
+    # Mild: within a few levels of clean bicubic LR, unlike the training degradation.
+    assert 28 < metrics.psnr(lr, bicubic) < 42

@@ -108,3 +108,24 @@ def test_cli_with_a_saved_model(hr_dir, tmp_path):
     assert run.exit_code == 1 and "Traceback" not in run.output
     run = CliRunner().invoke(evaluate, ["--model", str(path), str(hr_dir)])
     assert run.exit_code == 2 and "either PRED_DIR GT_DIR, or --model with --hr-dir" in run.output
+
+
+def test_phone_degraded_lr_is_seeded_and_lowers_bicubic(hr_dir):
+    """--degrade phone: LR = MATLAB bicubic + mild noise + JPEG, image i seeded with i."""
+    from i2i.data import degradations
+
+    model = tiny_sr_model()
+    clean = evaluation.evaluate_model(model, hr_dir, metrics="psnr", card=CARD)
+    phone = evaluation.evaluate_model(model, hr_dir, metrics="psnr", card=CARD, degrade="phone")
+    again = evaluation.evaluate_model(model, hr_dir, metrics="psnr", card=CARD, degrade="phone")
+    assert phone.rows == again.rows
+    assert phone.mean["bicubic_psnr"] < clean.mean["bicubic_psnr"] - 0.5
+    assert "JPEG quality 50-75" in phone.settings["lr"]
+    # The LR of the first image (camera, index 1 after broken.png) is phone(hr, 2, seed=1).
+    hr = sr.mod_crop(np.repeat(imageio.read_image(hr_dir / "camera.png")[..., None], 3, 2), 2)
+    lr = degradations.phone(hr, 2, seed=1)
+    out = sr.upsample_bicubic(lr, 2)
+    expected = metrics.psnr(out, hr, crop_border=2, y_channel=True)
+    assert phone.rows[0]["bicubic_psnr"] == pytest.approx(expected)
+    result = CliRunner().invoke(evaluate, ["pred", "gt", "--degrade", "phone"])
+    assert result.exit_code == 2 and "--degrade go with --model" in result.output

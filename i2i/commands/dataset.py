@@ -114,11 +114,11 @@ def unpaired(a_dir, b_dir, out, test_fraction, seed, force):
 )
 @click.option(
     "--degrade",
-    type=click.Choice(["bicubic", "realistic"]),
+    type=click.Choice(["bicubic", "realistic", "phone"]),
     default="bicubic",
     show_default=True,
-    help="LR by MATLAB bicubic, or the Real-ESRGAN high-order degradation (blur, resize, "
-    "noise, JPEG, twice; sinc filter).",
+    help="LR by MATLAB bicubic, the Real-ESRGAN high-order degradation (blur, resize, "
+    "noise, JPEG, twice; sinc filter), or phone (bicubic + mild noise + JPEG 50-75).",
 )
 @click.option(
     "--degrade-options",

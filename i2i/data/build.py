@@ -319,7 +319,8 @@ def build_sr(
             HR is exactly `scale` times its LR.
         patch: HR side of one central square crop per image (a multiple of `scale`);
             None keeps whole images. Images smaller than the patch are skipped and listed.
-        degrade: "bicubic" or "realistic".
+        degrade: "bicubic", "realistic" or "phone" (`degradations.phone`: bicubic, mild
+            noise, JPEG; a test set unlike the realistic training degradation).
         seed: seed of the realistic degradation (image i gets seed + i).
         force: write into an existing non-empty OUT.
         degrade_options: the realistic degradation's options: a
@@ -331,8 +332,8 @@ def build_sr(
         raise DatasetError(f"scale must be an integer of at least 2, got {scale}")
     if patch is not None and (patch < scale or patch % scale):
         raise DatasetError(f"patch {patch} is not a multiple of the scale {scale}")
-    if degrade not in sr.DEGRADATIONS:
-        raise DatasetError(f"unknown degradation {degrade!r} (use bicubic or realistic)")
+    if degrade not in (*sr.DEGRADATIONS, "phone"):
+        raise DatasetError(f"unknown degradation {degrade!r} (use bicubic, realistic or phone)")
     if not isinstance(degrade_options, degradations.Degradation):
         try:
             degrade_options = degradations.load_options(degrade_options)
@@ -368,6 +369,8 @@ def build_sr(
         hr = np.ascontiguousarray(sr.mod_crop(hr, scale))
         if degrade == "bicubic":
             lr = sr.downsample(hr, scale)
+        elif degrade == "phone":
+            lr = degradations.phone(hr, scale, seed=seed + index)
         else:
             lr = degradations.degrade(hr, scale, seed=seed + index, options=degrade_options)
         imageio.write_image(out / "hr" / f"{path.stem}.png", hr, protect=files)

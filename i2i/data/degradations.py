@@ -19,6 +19,10 @@ of overrides is read by `load_options` (`i2i dataset sr --degrade-options FILE`,
 `--set degradation_options=FILE` in training). Randomness comes from one
 `np.random.Generator` seeded per sample: the same seed gives the same LR image.
 
+`phone` is a different, simpler degradation for evaluation (bicubic, mild Gaussian noise,
+JPEG at quality 50-75): a model trained on `degrade` is tested on LR it was not trained
+to undo (`i2i evaluate --model M --hr-dir DIR --degrade phone`).
+
 Why this is written here rather than taken from a library: the pixel work is OpenCV's
 (`cv2.filter2D`, `cv2.resize`, `cv2.imencode`/`imdecode` for JPEG), but no maintained
 package provides the paper's kernel families, its sinc filter and its two-round
@@ -37,6 +41,7 @@ from i2i.data import degradations
 lr = degradations.degrade(hr_uint8, scale=4, seed=7)       # (H/4, W/4, 3) uint8
 milder = degradations.Degradation(final_sinc_prob=0.0)
 lr = degradations.degrade(hr_uint8, 4, seed=7, options=milder)
+test_lr = degradations.phone(hr_uint8, 4, seed=0)           # evaluation: noise + JPEG
 ```
 
 Reference:
@@ -377,3 +382,38 @@ def degrade(image: np.ndarray, scale: int, seed=None, options: Degradation | Non
     else:
         x = resize_and_sinc(_jpeg(rng, x, options.second.jpeg_range))
     return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
+
+
+# ----------------------------------------------------------------------------------------
+# A test degradation that is NOT the training one
+
+
+PHONE_NOISE = (2.0, 5.0)  # Gaussian noise sigma, 8-bit levels
+PHONE_JPEG = (50, 75)  # JPEG quality
+
+
+def phone(image: np.ndarray, scale: int, seed=None) -> np.ndarray:
+    """LR like a phone or web photo: MATLAB bicubic, mild noise, JPEG (for evaluation).
+
+    The LR of the SR literature (`i2i.data.resize.downsample`), then colour Gaussian
+    noise of sigma in `PHONE_NOISE` levels and JPEG compression at a quality in
+    `PHONE_JPEG`, drawn from `seed`. Simpler and milder than `degrade` and outside its
+    draws (no blur kernel, no resize chain, one JPEG): a way to test whether a model
+    trained on `degrade` generalises, rather than whether it learnt its own recipe.
+
+    Args:
+        image: `(H, W, 3)` uint8 RGB HR image.
+        scale: integer factor (HR is mod-cropped to it).
+        seed: the noise level, quality and noise draw.
+
+    Returns:
+        `(H // scale, W // scale, 3)` uint8.
+    """
+    from i2i.data.resize import downsample
+
+    rng = np.random.default_rng(seed)
+    lr = downsample(np.asarray(image), scale).astype(np.float32) / np.float32(255.0)
+    sigma = rng.uniform(*PHONE_NOISE) / 255.0
+    noisy = np.clip(lr + rng.standard_normal(lr.shape, dtype=np.float32) * np.float32(sigma), 0, 1)
+    out = _jpeg(rng, noisy, PHONE_JPEG)
+    return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
