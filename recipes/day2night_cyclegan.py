@@ -78,6 +78,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -86,11 +87,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import earth  # noqa: E402
+
 from i2i import imageio  # noqa: E402
 
-DATA_LICENSE = "NASA Visible Earth (Blue Marble, city lights): public domain"
-# The night map is nearly black: the held-out picture shows it brightened this much.
-SHOW_GAIN = 4.0
+# Tiles of a domain are kept when they show what the domain is about: day tiles with at
+# least MIN_LAND of land (an all-ocean day tile teaches nothing about lights), night
+# tiles with at least MIN_LIT of pixels brighter than LIT_LEVEL (else "black" is a
+# perfectly realistic night, and the generator learns nothing else).
+MIN_LAND = 0.25
+MIN_LIT = 0.01
+LIT_LEVEL = 8
 
 
 def parse_args(argv=None):
@@ -102,6 +111,13 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--crop", type=int, default=96, help="training crop size")
     parser.add_argument("--tile", type=int, default=256, help="dataset tile size")
+    parser.add_argument("--tile-stride", type=int, default=None, help="tile spacing")
+    parser.add_argument("--min-land", type=float, default=0.0, help="day tiles: land fraction")
+    parser.add_argument("--min-lit", type=float, default=0.0, help="night tiles: lit fraction")
+    parser.add_argument("--upsample", default="transpose", help="generators: transpose|resize")
+    parser.add_argument("--lambda-cycle", type=float, default=10.0, help="cycle weight")
+    parser.add_argument("--lambda-identity", type=float, default=0.5, help="identity weight")
+    parser.add_argument("--gan-mode", default="lsgan", help="adversarial loss")
     parser.add_argument("--filters", type=int, default=16, help="generator width (ngf)")
     parser.add_argument("--blocks", type=int, default=3, help="generator residual blocks")
     parser.add_argument("--d-filters", type=int, default=16, help="PatchGAN width (ndf)")
@@ -113,15 +129,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def load_pair(folder: Path):
-    """The day and night maps as uint8 RGB arrays of one size."""
-    day = imageio.read_image(folder / "day.jpg")
-    night = imageio.read_image(folder / "night.jpg")
-    if day.shape != night.shape or day.ndim != 3:
-        raise SystemExit(f"{folder}: day.jpg {day.shape} and night.jpg {night.shape} differ")
-    return day[..., :3], night[..., :3]
-
-
 def regions(width: int) -> dict[str, tuple[int, int]]:
     """Column ranges of the three disjoint regions: day (A), night (B), held out."""
     east = width * 3 // 4
@@ -129,75 +136,60 @@ def regions(width: int) -> dict[str, tuple[int, int]]:
     return {"a": (0, middle), "b": (middle, east), "heldout": (east, width)}
 
 
-def tile_starts(length: int, tile: int) -> list[int]:
-    """Starts of `tile`-long windows covering `length` (the last one flush with the end)."""
-    starts = list(range(0, length - tile + 1, tile))
-    if starts[-1] + tile < length:
-        starts.append(length - tile)
-    return starts
-
-
-def write_tiles(folder: Path, image: np.ndarray, tile: int) -> int:
-    """`image` cut into `tile`-pixel PNG tiles in `folder`; returns the count."""
+def write_tiles(folder: Path, image: np.ndarray, tile: int, keep, stride=None) -> int:
+    """`image` cut into `tile`-pixel PNG tiles `stride` apart in `folder`, those for
+    which `keep(window)` is true; returns the count."""
     count = 0
-    for y in tile_starts(image.shape[0], tile):
-        for x in tile_starts(image.shape[1], tile):
+    for y in earth.tile_starts(image.shape[0], tile, stride):
+        for x in earth.tile_starts(image.shape[1], tile, stride):
             window = image[y : y + tile, x : x + tile]
-            imageio.write_image(folder / f"y{y:04d}_x{x:04d}.png", window)
-            count += 1
+            if keep(window):
+                imageio.write_image(folder / f"y{y:04d}_x{x:04d}.png", window)
+                count += 1
     return count
 
 
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 gray level of `rgb`, repeated on three channels (uint8)."""
-    gray = rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    gray = np.clip(np.round(gray), 0, 255).astype(np.uint8)
-    return np.repeat(gray[..., None], 3, axis=2)
+def has_land(day: np.ndarray, fraction: float = MIN_LAND) -> bool:
+    return float((~earth.water(day)).mean()) >= fraction
 
 
-def scores(prediction: np.ndarray, target: np.ndarray) -> dict:
-    from i2i import metrics
-
-    return {
-        "psnr": round(float(metrics.psnr(prediction, target)), 3),
-        "ssim": round(float(metrics.ssim(prediction, target)), 4),
-    }
-
-
-def lit_fraction(night: np.ndarray, threshold: int = 32) -> float:
-    """Fraction of pixels with a channel above `threshold` (city lights, not black)."""
-    return round(float((night.max(axis=2) > threshold).mean()), 5)
-
-
-def translate(zoo, inference, run_dir: Path, direction: str, image: np.ndarray) -> np.ndarray:
-    """`image` through the run's exported `direction` generator, whole (`--tile 0`)."""
-    model, card = zoo.load_generator(run_dir, direction=direction)
-    return inference.Engine(model, card, tile=0, precision="float32").process(image)
-
-
-def brighten(image: np.ndarray, gain: float = SHOW_GAIN) -> np.ndarray:
-    return np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+def has_lights(night: np.ndarray, fraction: float = MIN_LIT) -> bool:
+    return float((night.mean(axis=2) > LIT_LEVEL).mean()) >= fraction
 
 
 def main(argv=None) -> dict:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     started = time.time()
 
-    from i2i import config, inference, training, zoo
+    from i2i import config, training, zoo
     from i2i.gans.cyclegan import CycleGANOptions, CycleGANTask
 
     out = Path(args.out)
-    day, night = load_pair(Path(args.data))
+    day, night = earth.load_pair(Path(args.data))
     spans = regions(day.shape[1])
     (a0, a1), (b0, b1), (h0, h1) = spans["a"], spans["b"], spans["heldout"]
 
     dataset = out / "dataset"
     if not args.resume:
-        count_a = write_tiles(dataset / "trainA", day[:, a0:a1], args.tile)
-        count_b = write_tiles(dataset / "trainB", night[:, b0:b1], args.tile)
+        count_a = write_tiles(
+            dataset / "trainA",
+            day[:, a0:a1],
+            args.tile,
+            lambda window: has_land(window, args.min_land),
+            args.tile_stride,
+        )
+        count_b = write_tiles(
+            dataset / "trainB",
+            night[:, b0:b1],
+            args.tile,
+            lambda window: has_lights(window, args.min_lit),
+            args.tile_stride,
+        )
         training.log(
-            f"unpaired dataset in {dataset}: {count_a} day tiles (x {a0}-{a1}), "
-            f"{count_b} night tiles (x {b0}-{b1}); held out: x {h0}-{h1}"
+            f"unpaired dataset in {dataset}: {count_a} day tiles (x {a0}-{a1}, land >= "
+            f"{args.min_land:g}), {count_b} night tiles (x {b0}-{b1}, lit >= {args.min_lit:g}); "
+            f"held out: x {h0}-{h1}"
         )
 
     options = CycleGANOptions(
@@ -206,8 +198,12 @@ def main(argv=None) -> dict:
         preprocess="crop",  # random crops at full resolution: no resizing of the maps
         filters=args.filters,
         blocks=args.blocks,
+        upsample=args.upsample,
         d_filters=args.d_filters,
         d_layers=args.d_layers,
+        gan_mode=args.gan_mode,
+        lambda_cycle=args.lambda_cycle,
+        lambda_identity=args.lambda_identity,
     )
     run = config.RunOptions(
         out=str(out),
@@ -229,28 +225,34 @@ def main(argv=None) -> dict:
 
     # Score the exported generators, as a user would run them (whole images, float32).
     day_east, night_east = day[:, h0:h1], night[:, h0:h1]
-    predicted = translate(zoo, inference, out, "a2b", day_east)
-    predicted_day = translate(zoo, inference, out, "b2a", night_east)
+    predicted = earth.translate(out, day_east, "a2b")
+    predicted_day = earth.translate(out, night_east, "b2a")
     model, _ = zoo.load_generator(out, direction="a2b")
+    rows = {"cyclegan": earth.scores(predicted, night_east)}
+    rows.update({k: earth.scores(v, night_east) for k, v in earth.baselines(day_east).items()})
+    rows["real night"] = {"lattice": earth.scores(night_east, night_east)["lattice"]}
     # Night -> day baseline: the mean colour of the day region CycleGAN saw (domain A).
     mean_day = np.broadcast_to(
         np.round(day[:, a0:a1].reshape(-1, 3).mean(0)).astype(np.uint8), day_east.shape
     )
+
+    def psnr_ssim(prediction, target):
+        from i2i import metrics
+
+        return {
+            "psnr": round(float(metrics.psnr(prediction, target)), 3),
+            "ssim": round(float(metrics.ssim(prediction, target)), 4),
+        }
+
     results = {
         "heldout": f"easternmost quarter, x >= {h0} of {day.shape[1]} px "
         f"({day_east.shape[1]}x{day_east.shape[0]})",
         "regions": {"day (A)": [a0, a1], "night (B)": [b0, b1], "heldout": [h0, h1]},
-        "cyclegan": scores(predicted, night_east),
-        "black": scores(np.zeros_like(night_east), night_east),
-        "luminance": scores(luminance(day_east), night_east),
-        "lit_fraction": {
-            "cyclegan": lit_fraction(predicted),
-            "real night": lit_fraction(night_east),
-        },
+        "scores": rows,
         "night_to_day": {
-            "cyclegan": scores(predicted_day, day_east),
-            "night input": scores(night_east, day_east),
-            "mean day colour": scores(np.ascontiguousarray(mean_day), day_east),
+            "cyclegan": psnr_ssim(predicted_day, day_east),
+            "night input": psnr_ssim(night_east, day_east),
+            "mean day colour": psnr_ssim(np.ascontiguousarray(mean_day), day_east),
         },
         "settings": {k: v for k, v in vars(args).items() if k not in ("resume", "verbose")},
         "generator_bytes": (out / "generator_a2b.keras").stat().st_size,
@@ -259,22 +261,20 @@ def main(argv=None) -> dict:
         "total_seconds": round(time.time() - started),
     }
     panel = np.concatenate(
-        [day_east, brighten(predicted), brighten(night_east), predicted_day], axis=1
+        [day_east, earth.brighten(predicted), earth.brighten(night_east), predicted_day], axis=1
     )
     imageio.write_image(out / "heldout.png", panel)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
+    given = [a for a in argv if a != "--resume"]
     provenance = {
         "recipe": "recipes/day2night_cyclegan.py",
-        "command": f"python recipes/day2night_cyclegan.py --data DATA --out {args.out}",
+        "command": "python recipes/day2night_cyclegan.py " + shlex.join(given),
         "data": "NASA Blue Marble day / city-lights night maps (2048x1024): day of "
         "180W-45W, night of 45W-90E (unpaired)",
-        "license": DATA_LICENSE,
+        "license": earth.DATA_LICENSE,
     }
-    qualities = {
-        "a2b": {k: results[k] for k in ("cyclegan", "black", "luminance", "lit_fraction")},
-        "b2a": results["night_to_day"],
-    }
+    qualities = {"a2b": rows, "b2a": results["night_to_day"]}
     for direction, quality in qualities.items():
         card_file = zoo.card_path(out / f"generator_{direction}.keras")
         card = {**zoo.read_card(card_file.with_suffix(".keras")), **provenance}
@@ -282,11 +282,8 @@ def main(argv=None) -> dict:
         card_file.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
 
     print(f"held-out quarter ({results['heldout']}):")
-    print(f"{'':12s}{'psnr':>8s}{'ssim':>9s}")
-    for name in ("cyclegan", "black", "luminance"):
-        print(f"{name:12s}{results[name]['psnr']:8.2f}{results[name]['ssim']:9.4f}")
-    lit = results["lit_fraction"]
-    print(f"lit pixels: cyclegan {lit['cyclegan']:.4f}, real night {lit['real night']:.4f}")
+    print(earth.score_table({k: v for k, v in rows.items() if k != "real night"}))
+    print(f"real night map: lattice {rows['real night']['lattice']}")
     print("night -> day (b2a) on the same quarter:")
     for name, value in results["night_to_day"].items():
         print(f"{name:16s}{value['psnr']:8.2f}{value['ssim']:9.4f}")

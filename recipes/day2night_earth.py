@@ -56,6 +56,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -64,11 +65,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import earth  # noqa: E402
+
 from i2i import imageio  # noqa: E402
 
-DATA_LICENSE = "NASA Visible Earth (Blue Marble, city lights): public domain"
-# The night map is nearly black: the held-out picture shows it brightened this much.
-SHOW_GAIN = 4.0
 # A training tile is "lit" when this fraction of its night pixels is brighter than
 # LIT_LEVEL (of 255): about half of the western tiles are.
 LIT_LEVEL = 8
@@ -87,6 +89,8 @@ def parse_args(argv=None):
     parser.add_argument("--tile-stride", type=int, default=None, help="tile spacing")
     parser.add_argument("--lit-repeat", type=int, default=1, help="copies of lit tiles")
     parser.add_argument("--filters", type=int, default=16, help="U-Net width (ngf)")
+    parser.add_argument("--depth", type=int, default=None, help="U-Net depth (default: crop's)")
+    parser.add_argument("--upsample", default="transpose", help="U-Net decoder: transpose|resize")
     parser.add_argument("--discriminator-filters", type=int, default=16, help="PatchGAN ndf")
     parser.add_argument("--n-layers", type=int, default=3, help="PatchGAN stride-2 layers")
     parser.add_argument("--l1-weight", type=float, default=100.0, help="lambda of the L1 term")
@@ -99,30 +103,6 @@ def parse_args(argv=None):
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--verbose", type=int, default=2, help="Keras progress (0, 1, 2)")
     return parser.parse_args(argv)
-
-
-def load_pair(folder: Path):
-    """The day and night maps as uint8 RGB arrays of one size."""
-    day = imageio.read_image(folder / "day.jpg")
-    night = imageio.read_image(folder / "night.jpg")
-    if day.shape != night.shape or day.ndim != 3:
-        raise SystemExit(f"{folder}: day.jpg {day.shape} and night.jpg {night.shape} differ")
-    return day[..., :3], night[..., :3]
-
-
-def split_west_east(image: np.ndarray):
-    """(western three quarters, easternmost quarter) of a map."""
-    cut = image.shape[1] * 3 // 4
-    return image[:, :cut], image[:, cut:]
-
-
-def tile_starts(length: int, tile: int, stride: int | None = None) -> list[int]:
-    """Starts of `tile`-long windows `stride` apart covering `length` (the last one flush
-    with the end)."""
-    starts = list(range(0, length - tile + 1, stride or tile))
-    if starts[-1] + tile < length:
-        starts.append(length - tile)
-    return starts
 
 
 def is_lit(night: np.ndarray) -> bool:
@@ -145,8 +125,8 @@ def write_tiles(
     `lit_repeat` times, so random crops sample lit land that much more often.
     """
     count = 0
-    for y in tile_starts(day.shape[0], tile, stride):
-        for x in tile_starts(day.shape[1], tile, stride):
+    for y in earth.tile_starts(day.shape[0], tile, stride):
+        for x in earth.tile_starts(day.shape[1], tile, stride):
             night_tile = night[y : y + tile, x : x + tile]
             copies = lit_repeat if is_lit(night_tile) else 1
             for copy in range(copies):
@@ -157,37 +137,19 @@ def write_tiles(
     return count
 
 
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 gray level of `rgb`, repeated on three channels (uint8)."""
-    gray = rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    gray = np.clip(np.round(gray), 0, 255).astype(np.uint8)
-    return np.repeat(gray[..., None], 3, axis=2)
-
-
-def scores(prediction: np.ndarray, target: np.ndarray) -> dict:
-    from i2i import metrics
-
-    return {
-        "psnr": round(float(metrics.psnr(prediction, target)), 3),
-        "ssim": round(float(metrics.ssim(prediction, target)), 4),
-    }
-
-
-def brighten(image: np.ndarray, gain: float = SHOW_GAIN) -> np.ndarray:
-    return np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
-
-
 def main(argv=None) -> dict:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     started = time.time()
 
-    from i2i import config, inference, training, zoo
+    from i2i import config, training, zoo
     from i2i.gans.pix2pix import Pix2PixOptions, Pix2PixTask
 
     out = Path(args.out)
-    day, night = load_pair(Path(args.data))
-    day_west, day_east = split_west_east(day)
-    night_west, night_east = split_west_east(night)
+    day, night = earth.load_pair(Path(args.data))
+    cut = earth.east_cut(day.shape[1])
+    day_west, day_east = day[:, :cut], day[:, cut:]
+    night_west, night_east = night[:, :cut], night[:, cut:]
 
     dataset = out / "dataset"
     if not args.resume:
@@ -202,6 +164,8 @@ def main(argv=None) -> dict:
         image_size=args.crop,
         preprocess="crop",  # random crops at full resolution: no resizing of the maps
         filters=args.filters,
+        depth=args.depth,
+        upsample=args.upsample,
         discriminator_filters=args.discriminator_filters,
         n_layers=args.n_layers,
         l1_weight=args.l1_weight,
@@ -230,39 +194,41 @@ def main(argv=None) -> dict:
     trained = time.time()
 
     # Score the exported generator, as a user would run it.
+    predicted = earth.translate(out, day_east)
     model, card = zoo.load_generator(out)
-    engine = inference.Engine(model, card, tile=0, precision="float32")
-    predicted = engine.process(day_east)
+    rows = {"pix2pix": earth.scores(predicted, night_east)}
+    rows.update({k: earth.scores(v, night_east) for k, v in earth.baselines(day_east).items()})
+    rows["real night"] = {"lattice": earth.scores(night_east, night_east)["lattice"]}
     results = {
-        "heldout": f"easternmost quarter, x >= {day_west.shape[1]} of {day.shape[1]} px "
+        "heldout": f"easternmost quarter, x >= {cut} of {day.shape[1]} px "
         f"({day_east.shape[1]}x{day_east.shape[0]})",
-        "pix2pix": scores(predicted, night_east),
-        "black": scores(np.zeros_like(night_east), night_east),
-        "luminance": scores(luminance(day_east), night_east),
+        "scores": rows,
         "settings": {k: v for k, v in vars(args).items() if k not in ("resume", "verbose")},
         "generator_bytes": (out / "generator.keras").stat().st_size,
         "parameters": int(model.count_params()),
         "train_seconds": round(trained - started),
         "total_seconds": round(time.time() - started),
     }
-    panel = np.concatenate([day_east, brighten(predicted), brighten(night_east)], axis=1)
+    panel = np.concatenate(
+        [day_east, earth.brighten(predicted), earth.brighten(night_east)], axis=1
+    )
     imageio.write_image(out / "heldout.png", panel)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
+    given = [a for a in argv if a != "--resume"]
     card.update(
         recipe="recipes/day2night_earth.py",
-        command=f"python recipes/day2night_earth.py --data DATA --out {args.out}",
+        command="python recipes/day2night_earth.py " + shlex.join(given),
         data="NASA Blue Marble day / city-lights night maps (2048x1024), western 3/4",
-        license=DATA_LICENSE,
-        quality={k: results[k] for k in ("pix2pix", "black", "luminance", "heldout")},
+        license=earth.DATA_LICENSE,
+        quality={"heldout": results["heldout"], **rows},
     )
     card_file = zoo.card_path(out / "generator.keras")
     card_file.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
 
     print(f"held-out quarter ({results['heldout']}):")
-    print(f"{'':12s}{'psnr':>8s}{'ssim':>9s}")
-    for name in ("pix2pix", "black", "luminance"):
-        print(f"{name:12s}{results[name]['psnr']:8.2f}{results[name]['ssim']:9.4f}")
+    print(earth.score_table({k: v for k, v in rows.items() if k != "real night"}))
+    print(f"real night map: lattice {rows['real night']['lattice']}")
     size_mb = results["generator_bytes"] / 1e6
     print(f"generator: {size_mb:.1f} MB, {results['parameters']:,} parameters")
     print(f"time: {results['train_seconds']} s training, {results['total_seconds']} s in all")

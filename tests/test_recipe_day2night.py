@@ -48,13 +48,21 @@ def test_recipe_trains_scores_the_held_out_quarter_and_fills_the_card(tmp_path, 
     assert len(list((out / "dataset" / "A").glob("*.png"))) == 6
     assert results == json.loads((out / "results.json").read_text())
     east = night[:, 96:]
-    assert results["black"]["psnr"] == round(metrics.psnr(np.zeros_like(east), east), 3)
-    for name in ("pix2pix", "black", "luminance"):
-        assert np.isfinite(results[name]["psnr"]) and 0 <= results[name]["ssim"] <= 1
+    rows = results["scores"]
+    assert rows["black"]["psnr"] == round(metrics.psnr(np.zeros_like(east), east), 3)
+    assert rows["black"]["lit_auc"] == 0.5 and rows["black"]["lum_corr"] == 0.0
+    for name in ("pix2pix", "black", "day luminance", "land x darkness"):
+        row = rows[name]
+        assert np.isfinite(row["psnr"]) and -1 <= row["ssim"] <= 1 and 0 <= row["lit_auc"] <= 1
+        assert -1 <= row["lum_corr"] <= 1 and row["lattice"] >= 1
     assert results["generator_bytes"] == (out / "generator.keras").stat().st_size
 
     panel = imageio.read_image(out / "heldout.png")
     assert panel.shape == (64, 3 * 32, 3)
     card = json.loads((out / "generator.json").read_text())
     assert card["recipe"] == "recipes/day2night_earth.py" and card["task"] == "translation"
-    assert card["quality"]["pix2pix"] == results["pix2pix"] and "license" in card
+    assert card["quality"]["pix2pix"] == rows["pix2pix"] and "license" in card
+    # The card's command is the one that ran, every option included.
+    assert card["command"] == "python recipes/day2night_earth.py " + " ".join(
+        ["--data", str(data), "--out", str(out), *tiny]
+    )
