@@ -63,6 +63,21 @@ def test_generator_terms_are_the_objective():
     np.testing.assert_allclose(float(terms["g_gan"]), np.mean(np.logaddexp(0, -logits)), rtol=1e-4)
 
 
+def test_l2_pixel_loss_option(tmp_path):
+    model = shallow_pix2pix(l1_weight=10.0, pixel_loss="l2", upsample="resize")
+    assert model.loss_names == ("g_gan", "g_l2", "d_adv")
+    batch = {k: tf.constant(v) for k, v in photo_batch().items()}
+    fake = model.generate(batch, training=False)
+    l2 = np.mean(np.square(np.asarray(fake) - batch["target"].numpy()))
+    np.testing.assert_allclose(
+        float(model.generator_losses(batch, fake)["g_l2"]), 10 * l2, rtol=1e-5
+    )
+    model.save(tmp_path / "p2p.keras")  # the option round-trips through the config
+    assert keras.saving.load_model(tmp_path / "p2p.keras").pixel_loss == "l2"
+    with pytest.raises(ValueError, match="pixel_loss"):
+        shallow_pix2pix(pixel_loss="huber")
+
+
 def test_wgan_gp_adds_the_penalty_term_and_critic_steps():
     model = shallow_pix2pix(gan_mode="wgan-gp", norm="none")
     assert model.loss_names == ("g_gan", "g_l1", "d_adv", "d_gp") and model.n_critic == 5

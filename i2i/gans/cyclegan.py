@@ -282,7 +282,7 @@ class CycleGANOptions:
         flip: random left-right mirroring.
         filters, blocks: generator width (ngf) and residual blocks.
         upsample: the generators' "transpose" convolutions (the paper) or "resize"
-            (nearest 2x + 3x3 convolution: no checkerboard lattice).
+            (bilinear 2x + 3x3 convolution: no checkerboard lattice).
         d_filters, d_layers: discriminator width (ndf) and PatchGAN depth.
         norm: "instance", "batch" or "none".
         gan_mode: "lsgan" (reference), "vanilla", "hinge" or "wgan-gp".

@@ -48,7 +48,7 @@ import keras
 from i2i import training
 from i2i.gans import translation
 from i2i.gans.gan_model import GANModel
-from i2i.losses import adversarial_loss, gradient_penalty, l1_loss
+from i2i.losses import adversarial_loss, gradient_penalty, l1_loss, l2_loss
 
 # The learning rate `i2i finetune` starts from: a tenth of the paper's 2e-4, so the
 # pretrained generator is adjusted, not retrained.
@@ -65,6 +65,7 @@ NETWORK_OPTIONS = (
     "n_layers",
     "gan_mode",
     "l1_weight",
+    "pixel_loss",
 )
 
 
@@ -72,7 +73,8 @@ NETWORK_OPTIONS = (
 class Pix2Pix(GANModel):
     """pix2pix: a generator trained against a conditional discriminator, plus L1.
 
-    Loss terms (logged): `g_gan` (adversarial), `g_l1` (`l1_weight` x L1 to the target),
+    Loss terms (logged): `g_gan` (adversarial), `g_l1` (`l1_weight` x L1 to the target;
+    `g_l2` with `pixel_loss="l2"`),
     `d_adv` (the discriminator objective on real and generated pairs) and, for WGAN-GP,
     `d_gp` (the weighted gradient penalty). Batches are `{"source", "target"}` dicts
     (`i2i.data.paired`), images in [-1, 1].
@@ -83,6 +85,10 @@ class Pix2Pix(GANModel):
             in: the condition first, as `i2i.nets.patchgan(3, condition_channels=3)`),
             returning logits.
         l1_weight: lambda, the weight of the L1 term (100 in the paper).
+        pixel_loss: "l1" (the paper: the conditional median, sharp but black wherever
+            a light is less likely than not) or "l2" (the conditional mean: a glow
+            where lights are likely, which ranks and correlates with the real lights
+            better on sparse targets such as night maps). Deviation, off by default.
         gan_mode: adversarial loss: "vanilla" (the paper), "lsgan", "hinge", "wgan-gp".
         n_critic: discriminator updates per generator update; default from the loss
             (5 for "wgan-gp", else 1).
@@ -103,15 +109,21 @@ class Pix2Pix(GANModel):
         l1_weight: float = 100.0,
         gan_mode: str = "vanilla",
         n_critic: int | None = None,
+        pixel_loss: str = "l1",
         **kwargs,
     ):
+        if pixel_loss not in ("l1", "l2"):
+            raise ValueError(f"pixel_loss must be 'l1' or 'l2', got {pixel_loss!r}")
         gan_loss = adversarial_loss(gan_mode)
         penalty = gan_loss.gradient_penalty_weight > 0
-        self.loss_names = ("g_gan", "g_l1", "d_adv") + (("d_gp",) if penalty else ())
+        self.pixel_term = f"g_{pixel_loss}"
+        self.loss_names = ("g_gan", self.pixel_term, "d_adv") + (("d_gp",) if penalty else ())
         super().__init__(n_critic=n_critic or gan_loss.critic_steps, **kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.l1_weight = float(l1_weight)
+        self.pixel_loss = pixel_loss
+        self._pixel = {"l1": l1_loss, "l2": l2_loss}[pixel_loss]
         self.gan_mode = gan_mode
         self.gan_loss = gan_loss
 
@@ -126,7 +138,7 @@ class Pix2Pix(GANModel):
     def generator_losses(self, batch, fake):
         return {
             "g_gan": self.gan_loss.generator(self._logits(batch["source"], fake)),
-            "g_l1": self.l1_weight * l1_loss(batch["target"], fake),
+            self.pixel_term: self.l1_weight * self._pixel(batch["target"], fake),
         }
 
     def discriminator_losses(self, batch, fake):
@@ -142,7 +154,12 @@ class Pix2Pix(GANModel):
         return terms
 
     def get_config(self):
-        return {**super().get_config(), "l1_weight": self.l1_weight, "gan_mode": self.gan_mode}
+        return {
+            **super().get_config(),
+            "l1_weight": self.l1_weight,
+            "gan_mode": self.gan_mode,
+            "pixel_loss": self.pixel_loss,
+        }
 
 
 def build_pix2pix(
@@ -158,6 +175,7 @@ def build_pix2pix(
     seed: int | None = None,
     generator=None,
     upsample: str = "transpose",
+    pixel_loss: str = "l1",
 ) -> Pix2Pix:
     """A `Pix2Pix` with the reference networks (not compiled).
 
@@ -175,6 +193,7 @@ def build_pix2pix(
         generator: use this network instead of building a U-Net.
         upsample: the U-Net decoder's "transpose" convolutions (the paper) or "resize"
             + convolution (`i2i.nets.unet`).
+        pixel_loss: "l1" (the paper) or "l2" (see `Pix2Pix`).
 
     Returns:
         The model; call `compile()` for the paper's optimizers.
@@ -189,7 +208,14 @@ def build_pix2pix(
     discriminator = patchgan(
         3, condition_channels=3, filters=discriminator_filters, n_layers=n_layers, norm=norm
     )
-    return Pix2Pix(generator, discriminator, l1_weight=l1_weight, gan_mode=gan_mode, seed=seed)
+    return Pix2Pix(
+        generator,
+        discriminator,
+        l1_weight=l1_weight,
+        gan_mode=gan_mode,
+        seed=seed,
+        pixel_loss=pixel_loss,
+    )
 
 
 @dataclass(frozen=True)
@@ -209,11 +235,13 @@ class Pix2PixOptions:
         dropout: U-Net decoder dropout.
         norm: normalization of G and D: "batch", "instance" or "none".
         upsample: the U-Net decoder: "transpose" (4x4 transposed convolutions, the
-            paper) or "resize" (nearest 2x + 3x3 convolution: no checkerboard lattice).
+            paper) or "resize" (bilinear 2x + 3x3 convolution: no checkerboard lattice).
         discriminator_filters: PatchGAN width (ndf).
         n_layers: PatchGAN stride-2 layers (3: 70x70 patches).
         gan_mode: "vanilla", "lsgan", "hinge" or "wgan-gp".
-        l1_weight: lambda of the L1 term.
+        l1_weight: lambda of the pixel term (L1 in the paper).
+        pixel_loss: "l1" (the paper) or "l2" (the conditional mean: better on sparse
+            targets such as night lights, see `Pix2Pix`).
         lr: Adam learning rate of G and D.
         beta_1: Adam beta_1.
         decay_epochs: the last epochs of the run, over which the learning rate decays
@@ -239,6 +267,7 @@ class Pix2PixOptions:
     n_layers: int = 3
     gan_mode: Literal["vanilla", "lsgan", "hinge", "wgan-gp"] = "vanilla"
     l1_weight: float = 100.0
+    pixel_loss: Literal["l1", "l2"] = "l1"
     lr: float = 2e-4
     beta_1: float = 0.5
     decay_epochs: int = 0
@@ -372,6 +401,7 @@ class Pix2PixTask(translation.TranslationTask):
             seed=cfg.run.seed,
             generator=generator,
             upsample=m.upsample,
+            pixel_loss=m.pixel_loss,
         )
         if discriminator_weights is not None:
             try:
@@ -451,6 +481,7 @@ class Pix2PixTask(translation.TranslationTask):
             l1_weight=s.l1_weight,
             gan_mode=s.gan_mode,
             upsample=s.upsample,
+            pixel_loss=s.pixel_loss,
         )
         source_model.compile()
         checkpoint = run_dir / training.CHECKPOINT_DIR / record["dir"]

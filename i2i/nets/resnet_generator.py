@@ -14,9 +14,9 @@ zeros on every side (PyTorch `padding=1`), and each transposed convolution keeps
 rows and columns PyTorch's `padding=1, output_padding=1` keep (its full output without
 the first row and column).
 
-`upsample="resize"` replaces each transposed convolution by a nearest-neighbour 2x
-resize and a reflection-padded 3x3 convolution (Odena et al.): no period-2 pattern
-from the kernel's parities (see `i2i.nets.unet`).
+`upsample="resize"` replaces each transposed convolution by a bilinear 2x resize and a
+reflection-padded 3x3 convolution (Odena et al.'s resize-convolution): no period-2
+pattern from the kernel's parities (see `i2i.nets.unet`).
 
 Stride: 4 — input height and width must be multiples of 4, and at least 8 (the residual
 blocks reflect-pad a map of a quarter of the size).
@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import keras
 
-from i2i.layers import NORMS, ReflectionPadding2D, batch_norm, norm_layer
+from i2i.layers import NORMS, ReflectionPadding2D, Upscale2D, batch_norm, norm_layer
 
 STRIDE = 4
 UPSAMPLES = ("transpose", "resize")
@@ -95,7 +95,7 @@ def resnet_generator(
         dropout: dropout rate between the two convolutions of each residual block
             (the reference's `--no_dropout` default is 0).
         upsample: "transpose" (3x3 stride-2 transposed convolutions, the paper) or
-            "resize" (nearest-neighbour 2x + 3x3 convolution).
+            "resize" (bilinear 2x + 3x3 convolution).
         name: model name.
 
     Returns:
@@ -124,7 +124,7 @@ def resnet_generator(
 
     for i, width in enumerate((filters * 2, filters), start=1):
         if upsample == "resize":
-            x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = Upscale2D(2, "bilinear", name=f"up{i}_resize")(x)
             x = _conv_norm_relu(x, width, 3, 1, norm, use_bias, f"up{i}")
             continue
         x = keras.layers.Conv2DTranspose(

@@ -15,12 +15,14 @@ width must be multiples of `2 ** depth` (the stride). `depth` defaults to how of
 for powers of two — and the same model then accepts any multiple of the stride.
 
 Upsampling: `upsample="transpose"` (the paper) doubles the size with 4x4 stride-2
-transposed convolutions; `"resize"` with a nearest-neighbour 2x resize followed by a 3x3
-convolution (Odena et al.). A transposed convolution gives each output pixel parity its
-own part of the kernel, so even a uniform input comes out with a period-2 pattern at
-every level: a U-Net trained adversarially can grow that into a lattice of period
-`2 ** level` (the shipped day -> night model of i2i <= 0.5 painted its "lights" on a
-32 px grid). A resize-convolution maps a uniform input to a uniform output.
+transposed convolutions; `"resize"` with a bilinear 2x resize followed by a 3x3
+convolution (the resize-convolution of Odena et al.; bilinear rather than their nearest
+neighbour, whose 2x2 blocks an adversarial loss grew into axis-aligned hatching on the
+maps). A transposed convolution gives each output pixel parity its own part of the
+kernel, so even a uniform input comes out with a period-2 pattern at every level: a
+U-Net trained adversarially can grow that into a lattice of period `2 ** level` (the
+first shipped day -> night model painted its "lights" on a 32 px grid). A
+resize-convolution maps a uniform input to a uniform output.
 
 Dropout: the paper (and the original Lua code) puts it in the first three decoder
 blocks, starting at the innermost; the PyTorch port starts one block later. This
@@ -45,7 +47,7 @@ from __future__ import annotations
 
 import keras
 
-from i2i.layers import NORMS, batch_norm, norm_layer
+from i2i.layers import NORMS, Upscale2D, batch_norm, norm_layer
 
 UPSAMPLES = ("transpose", "resize")
 
@@ -106,7 +108,7 @@ def unet(
         depth: number of stride-2 levels; overrides the value derived from
             `image_size` (the reference's `unet_128` is 7, `unet_256` is 8).
         upsample: "transpose" (4x4 stride-2 transposed convolutions, the paper) or
-            "resize" (nearest-neighbour 2x + 3x3 convolution; see the module doc).
+            "resize" (bilinear 2x + 3x3 convolution; see the module doc).
         name: model name.
 
     Returns:
@@ -144,7 +146,7 @@ def unet(
                 width, 4, strides=2, padding="same", kernel_initializer=_weights(),
                 name=f"up{i}_conv", **kwargs,
             )(x)  # fmt: skip
-        x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+        x = Upscale2D(2, "bilinear", name=f"up{i}_resize")(x)
         return keras.layers.Conv2D(
             width, 3, padding="same", kernel_initializer=_weights(), name=f"up{i}_conv",
             **kwargs,
