@@ -2,6 +2,14 @@
 
 Measures, in one run:
 
+- the zoo side by side (`--zoo`, the default first table): every super-resolution model
+  of the zoo on the same LR photos (256x256 unless `--zoo-size`), alternating models
+  for `--repeats` rounds: output megapixels per second of the bare model and end to
+  end (folder job, PNG), the same per CPU-second, GFLOP per output megapixel
+  (analytic, convolutions), and the achieved GFLOP per CPU-second as a fraction of the
+  matmul's measured the same way (a fraction near 1 means the model runs as fast as
+  the CPU can multiply; the 9x9 HR output convolution of SRResNet does not). Also the
+  srresnet-x4 architecture with `output_kernel=3` (random weights: speed only);
 - ceiling: a large float32 matmul (GFLOP/s), the machine's compute ceiling;
 - bare model: output megapixels/s of the model alone on whole images already in memory
   as float tensors (the same traced call the engine uses, no I/O, no tiling);
@@ -23,7 +31,8 @@ The memory run uses a light x4 network (3 convs of 32 channels + pixel shuffle) 
 Run:
 
 ```bash
-python benchmarks/inference.py                  # table, then one JSON line
+python benchmarks/inference.py                  # tables, then one JSON line
+python benchmarks/inference.py --zoo-only       # the zoo table alone
 python benchmarks/inference.py --skip-memory --json out.json
 ```
 
@@ -122,17 +131,114 @@ def _photos(count: int, width: int, height: int):
     return out
 
 
-def ceiling_gflops(seconds: float = 2.0) -> float:
-    import tensorflow as tf
+def _train_step_module():
+    """benchmarks/train_step.py, for its FLOP counter and matmul ceiling (one home)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import train_step
 
-    a = tf.random.normal((2048, 2048))
-    b = tf.random.normal((2048, 2048))
-    (a @ b).numpy()
-    runs, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        (a @ b).numpy()
-        runs += 1
-    return 2 * 2048**3 * runs / (time.perf_counter() - started) / 1e9
+    return train_step
+
+
+def ceiling_gflops() -> float:
+    return _train_step_module().matmul_ceiling(2048)[0]
+
+
+def zoo_models(extra=()) -> list[tuple[str, object, dict]]:
+    """Every super-resolution model of the zoo, SRResNet-x4 with a 3x3 output conv, and
+    the `extra` (label, zoo name / .keras file / run directory) pairs."""
+    from i2i import zoo
+
+    models = []
+    for entry in zoo.list_models():
+        card = entry.card
+        if card.get("task") != "super-resolution":
+            continue
+        model, card = zoo.load_generator(entry.name)
+        models.append((entry.name, model, card))
+        architecture = dict(card.get("architecture") or {})
+        if entry.name == "srresnet-x4" and architecture.pop("name", None) == "srresnet":
+            from i2i.nets.srresnet import srresnet
+
+            three = srresnet(**{**architecture, "output_kernel": 3}, name="srresnet_out3")
+            models.append(("srresnet-x4, 3x3 output (random weights)", three, card))
+    for label, source in extra:
+        models.append((label, *zoo.load_generator(source)))
+    return models
+
+
+def zoo_table(size: int, count: int, repeats: int, extra=()) -> list[dict]:
+    """The side-by-side zoo measurements (see the module doc), one row per model."""
+    from i2i import imageio, inference
+
+    flops_of = _train_step_module().forward_flops
+    _, matmul_per_cpu_second = _train_step_module().matmul_ceiling(2048)
+    images = _photos(count, size, size)
+    rows, runs = [], []
+    folder = tempfile.TemporaryDirectory()
+    for index, (name, model, card) in enumerate(zoo_models(extra)):
+        engine = inference.Engine(model, card, tile=0, precision="float32")
+        floats = [imageio.to_float(image, engine.value_range)[None] for image in images]
+        source = Path(folder.name) / f"in{index}"
+        for i, image in enumerate(images):
+            imageio.write_image(source / f"{i:03d}.png", image)
+        jobs = inference.plan_jobs([source], Path(folder.name) / f"out{index}")
+        out_mp = count * (size * engine.scale) ** 2 / 1e6
+        gflop = flops_of(model, (size, size, 3)) / 1e9 * count
+
+        def bare(engine=engine, floats=floats):
+            for x in floats:
+                engine._predict(x).numpy()
+
+        def end_to_end(engine=engine, jobs=jobs):
+            inference.run_jobs(engine, jobs, progress=False)
+
+        bare()  # trace and warm up
+        end_to_end()
+        rows.append({"model": name, "scale": engine.scale, "out_mp": out_mp, "gflop": gflop})
+        runs.append((bare, end_to_end))
+    timings = [{"bare": [], "bare_cpu": [], "e2e": []} for _ in rows]
+    for _ in range(repeats):  # round robin: load from other processes hits all alike
+        for timing, (bare, end_to_end) in zip(timings, runs, strict=True):
+            wall, cpu = time.perf_counter(), time.process_time()
+            bare()
+            timing["bare"].append(time.perf_counter() - wall)
+            timing["bare_cpu"].append(time.process_time() - cpu)
+            timing["e2e"].append(_timed(end_to_end, 1))
+    folder.cleanup()
+    for row, timing in zip(rows, timings, strict=True):
+        bare_s, cpu_s, e2e_s = min(timing["bare"]), min(timing["bare_cpu"]), min(timing["e2e"])
+        row.update(
+            bare_mp_per_s=row["out_mp"] / bare_s,
+            bare_mp_per_cpu_s=row["out_mp"] / cpu_s,
+            end_to_end_mp_per_s=row["out_mp"] / e2e_s,
+            gflop_per_out_mp=row["gflop"] / row["out_mp"],
+            gflop_per_cpu_s=row["gflop"] / cpu_s,
+            matmul_gflop_per_cpu_s=matmul_per_cpu_second,
+            fraction_of_matmul=row["gflop"] / cpu_s / matmul_per_cpu_second,
+        )
+    reference = {r["scale"]: r for r in rows if r["model"] in ("srresnet-x4", "srresnet-x2")}
+    for row in rows:
+        base = reference.get(row["scale"])
+        row["speed_vs_srresnet"] = row["bare_mp_per_s"] / base["bare_mp_per_s"] if base else None
+    return rows
+
+
+def zoo_text(rows: list[dict], size: int, count: int) -> str:
+    head = (
+        f"zoo, {count} LR photos of {size}x{size}, float32, whole images"
+        f"\n{'model':<42}{'out MP/s':>9}{'MP/CPU-s':>9}{'e2e MP/s':>9}{'GFLOP/MP':>9}"
+        f"{'of matmul':>10}{'vs SRResNet':>12}"
+    )
+    lines = [head]
+    for r in rows:
+        ratio = r["speed_vs_srresnet"]
+        lines.append(
+            f"{r['model']:<42}{r['bare_mp_per_s']:>9.3f}{r['bare_mp_per_cpu_s']:>9.3f}"
+            f"{r['end_to_end_mp_per_s']:>9.3f}{r['gflop_per_out_mp']:>9.1f}"
+            f"{r['fraction_of_matmul']:>10.0%}"
+            + (f"{ratio:>11.2f}x" if ratio is not None else f"{'':>12}")
+        )
+    return "\n".join(lines)
 
 
 def _timed(function, repeats: int, clock=time.perf_counter):
@@ -285,6 +391,18 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cores", type=int, default=2, help="CPU threads for TensorFlow")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--zoo-only", action="store_true", help="only the zoo table")
+    parser.add_argument("--skip-zoo", action="store_true", help="no zoo table")
+    parser.add_argument("--zoo-size", type=int, default=256, help="zoo table: LR side")
+    parser.add_argument("--zoo-images", type=int, default=2, help="zoo table: images")
+    parser.add_argument(
+        "--with",
+        dest="extra",
+        action="append",
+        default=[],
+        metavar="LABEL=MODEL",
+        help="zoo table: also this model (a .keras file or run directory), repeatable",
+    )
     parser.add_argument("--json", default=None, help="also write the JSON here")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -294,6 +412,18 @@ def main():
 
     _limit_cores(args.cores)
     from i2i import zoo
+
+    zoo_rows = None
+    if not args.skip_zoo:
+        extra = [tuple(item.split("=", 1)) for item in args.extra]
+        zoo_rows = zoo_table(args.zoo_size, args.zoo_images, args.repeats, extra)
+        print(f"machine: {platform.machine()}, load average {os.getloadavg()[0]:.1f}")
+        print(zoo_text(zoo_rows, args.zoo_size, args.zoo_images), flush=True)
+        if args.zoo_only:
+            print(json.dumps({"zoo": zoo_rows}))
+            if args.json:
+                Path(args.json).write_text(json.dumps({"zoo": zoo_rows}, indent=2) + "\n")
+            return
 
     label = None
     if args.model:
@@ -322,6 +452,7 @@ def main():
         "model": label,
         "ceiling_gflops": ceiling_gflops(),
         **speed(model, card, images, big, args.repeats),
+        "zoo": zoo_rows,
     }
     if not args.skip_memory:
         # Two sizes: the working set should not grow with the image.

@@ -58,6 +58,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "recipes"))  # recipes/earth.py
 SHARED_DATA = REPO.parent / "shared" / "data"
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field")
 SKIMAGE_LICENSES = {
@@ -94,15 +95,74 @@ RELEASES = {
         "summary": "x2 photo super-resolution: SRResNet (8 blocks, 64 filters, no BN) "
         "predicting the detail over bicubic, L1",
     },
+    "compact-x4": {
+        "kind": "sr",
+        "run": "compact-x4",
+        "recipe": "recipes/sr_zoo.py",
+        "target_psnr_gain": 1.0,
+        # Within 0.1 dB of this model's gain over bicubic on every image set.
+        "match": "srresnet-x4",
+        "summary": "x4 photo super-resolution, fast: all 18 convolutions at LR, one pixel "
+        "shuffle (SRVGGNetCompact-style), L1 on bicubic LR",
+    },
+    "compact-x2": {
+        "kind": "sr",
+        "run": "compact-x2",
+        "recipe": "recipes/sr_zoo.py",
+        "target_psnr_gain": 1.5,
+        "match": "srresnet-x2",
+        "summary": "x2 photo super-resolution, fast: all 18 convolutions at LR, one pixel "
+        "shuffle (SRVGGNetCompact-style), L1 on bicubic LR",
+    },
+    "compact-real-x4": {
+        "kind": "sr",
+        "run": "compact-real-x4",
+        "recipe": "recipes/sr_zoo.py",
+        # Clean bicubic LR is not what it is for: measured, no target there.
+        "target_psnr_gain": None,
+        # On LR degraded like phone photos (NOT its training degradation): at least
+        # +0.5 dB over bicubic, and clearly above the model named in "beat".
+        "degraded": {"phone": 0.5},
+        "beat": "srresnet-x4",
+        "beat_margin": 0.3,
+        "summary": "x4 super-resolution of real photos (noise, JPEG, blur): the compact "
+        "network fine-tuned on Real-ESRGAN's high-order degradations",
+    },
     "day2night-earth": {
         "kind": "translation",
         "run": "day2night-earth",
+        "generator": "generator.keras",
         "recipe": "recipes/day2night_earth.py",
         "max_bytes": 20_000_000,
-        "summary": "day -> night satellite map (pix2pix U-Net, 16 filters) trained on "
-        "NASA's Blue Marble / city lights maps; a demo: it scores below an all-black night",
+        "description": "day -> night, satellite maps only (pix2pix)",
+        # On the held-out quarter; lattice: at most this times the real night map's.
+        "targets": {"lit_auc": 0.90, "lum_corr": 0.60, "lattice_vs_real": 2.0},
+        "summary": "day -> night for satellite maps only (pix2pix U-Net, resize-convolution "
+        "decoder) trained on NASA's Blue Marble / city lights maps",
+    },
+    "day2night-earth-cyclegan": {
+        "kind": "translation",
+        "run": "day2night-earth-cyclegan",
+        "generator": "generator_a2b.keras",
+        "recipe": "recipes/day2night_cyclegan.py",
+        "max_bytes": 20_000_000,
+        "description": "day -> night, satellite maps only (CycleGAN)",
+        "targets": {"lit_auc": 0.80, "lum_corr": 0.35, "lattice_vs_real": 2.0},
+        "summary": "day -> night for satellite maps only, learnt from UNPAIRED regions "
+        "(CycleGAN a2b generator) of NASA's Blue Marble / city lights maps",
     },
 }
+SET_LABELS = {
+    "skimage": "scikit-image photos",
+    "heldout": "held-out photos",
+    "skimage_phone": "scikit-image photos, phone LR",
+    "heldout_phone": "held-out photos, phone LR",
+}
+PHONE_PROTOCOL = (
+    "LR = i2i.data.degradations.phone (MATLAB bicubic, Gaussian noise sigma 2-5 levels, "
+    "JPEG quality 50-75; image i of a folder, sorted by name, seeded with i), NOT the "
+    "training degradation; otherwise the SR protocol"
+)
 
 
 class ReleaseError(Exception):
@@ -171,16 +231,19 @@ def sha256(path) -> str:
     return digest.hexdigest()
 
 
-def snapshot(run_dir: Path, staging: Path) -> tuple[Path, dict]:
+def snapshot(run_dir: Path, staging: Path, generator: str = "generator.keras"):
     """Copy the run's generator and card into `staging` as a consistent pair.
 
     The training replaces both (each atomically, the card right after the model): copy
     while neither the card's bytes nor the model file's identity change, a second apart.
+
+    Returns:
+        `(copied model file, its card)`.
     """
-    source = run_dir / "generator.keras"
+    source = run_dir / generator
     card_file = source.with_suffix(".json")
     if not source.is_file() or not card_file.is_file():
-        raise ReleaseError(f"{run_dir}: no generator.keras + generator.json (not trained yet?)")
+        raise ReleaseError(f"{run_dir}: no {generator} + {card_file.name} (not trained yet?)")
     target = staging / "source.keras"
 
     def state():
@@ -240,26 +303,33 @@ def run_i2i(args: list[str]) -> None:
         raise ReleaseError(f"i2i {args[0]} failed: {error}") from None
 
 
-def evaluate_sr(model_file: Path, name: str, scale: int, sets: dict, staging: Path) -> dict:
-    """`i2i evaluate --model ... --hr-dir DIR --scale S --tile 0` on each image set.
+def evaluate_sr(
+    model_file: Path, name: str, scale: int, sets: dict, staging: Path, degrade: str = "bicubic"
+) -> dict:
+    """`i2i evaluate --model ... --hr-dir DIR --scale S --tile 0 [--degrade D]` per set.
 
     Returns:
-        `{set name: summary}` with the means, the gain over bicubic and per-image rows.
+        `{set name: summary}` with the means, the gain over bicubic and per-image rows
+        (set names get a `_phone` suffix for `degrade="phone"`).
     """
     quality = {}
+    suffix = "" if degrade == "bicubic" else f" --degrade {degrade}"
     for set_name, (folder, description) in sets.items():
-        scores = staging / f"{set_name}.json"
+        scores = staging / f"{set_name}-{degrade}.json"
         args = ["--model", str(model_file), "--hr-dir", str(folder), "--scale", str(scale)]
-        run_i2i(["evaluate", *args, "--tile", "0", "--json", str(scores)])
+        args += ["--tile", "0", "--json", str(scores)]
+        run_i2i(["evaluate", *args] + (["--degrade", degrade] if suffix else []))
         result = json.loads(scores.read_text())
         if result["errors"] or not result["images"]:
             raise ReleaseError(f"{folder}: not every image could be scored: {result['errors']}")
         mean = result["mean"]
-        quality[set_name] = {
+        key = set_name if degrade == "bicubic" else f"{set_name}_{degrade}"
+        quality[key] = {
             "description": description,
+            "lr": result["settings"]["lr"],
             "images": [row["name"] for row in result["images"]],
             "command": f"i2i evaluate --model {name} --hr-dir {folder.name} --scale {scale} "
-            "--tile 0",
+            "--tile 0" + suffix,
             "psnr": round(mean["psnr"], 3),
             "ssim": round(mean["ssim"], 4),
             "bicubic_psnr": round(mean["bicubic_psnr"], 3),
@@ -279,12 +349,43 @@ def evaluate_sr(model_file: Path, name: str, scale: int, sets: dict, staging: Pa
     return quality
 
 
-def evaluate_translation(model_file: Path, name: str, folder: Path, staging: Path) -> dict:
-    """`i2i translate` the held-out day quarter, `i2i evaluate` it against the night map,
-    beside the all-black and luminance baselines."""
-    import numpy as np
+def check_sr_targets(name: str, spec: dict, quality: dict, models: Path) -> tuple[bool, str]:
+    """Whether `quality` meets the spec's targets, and what they were (one line).
 
-    from i2i import imageio, metrics
+    `target_psnr_gain` on the bicubic sets, `degraded` targets on the degraded sets, and
+    `match` (within 0.1 dB of that shipped model's gain on every bicubic set).
+    """
+    rules, failed = [], []
+    target = spec.get("target_psnr_gain")
+    for key, value in quality.items():
+        degrade = key.split("_", 1)[1] if "_" in key else "bicubic"
+        goal = target if degrade == "bicubic" else spec.get("degraded", {}).get(degrade)
+        if goal is not None and value["psnr_gain"] < goal:
+            failed.append(f"{key} {value['psnr_gain']:+.2f} < +{goal} dB")
+    if target is not None:
+        rules.append(f"PSNR gain over bicubic >= +{target} dB on every clean image set")
+    for degrade, goal in spec.get("degraded", {}).items():
+        rules.append(f">= +{goal} dB on every {degrade}-LR set")
+    match = spec.get("match")
+    if match:
+        reference = shipped_card(models, match)
+        if reference is None:
+            raise ReleaseError(f"{name}: is measured against {match}, which is not shipped")
+        rules.append(f"within 0.1 dB of {match}'s gain on every clean set")
+        for key in ("skimage", "heldout"):
+            theirs = reference["quality"][key]["psnr_gain"]
+            if quality[key]["psnr_gain"] < theirs - 0.1:
+                failed.append(f"{key} {quality[key]['psnr_gain']:+.2f} vs {match} {theirs:+.2f}")
+    return not failed, "; ".join(rules) + (f" (missed: {', '.join(failed)})" if failed else "")
+
+
+def evaluate_translation(model_file: Path, name: str, folder: Path, staging: Path) -> dict:
+    """`i2i translate` the held-out day quarter, `i2i evaluate` it against the night map
+    (PSNR, SSIM, lit-pixel AUC, blurred-luminance correlation), beside the baselines of
+    `recipes/earth.py`, and the lattice check of the output and of the real map."""
+    import earth
+
+    from i2i import imageio
 
     predictions = staging / "night-predicted"
     run_i2i(
@@ -292,31 +393,35 @@ def evaluate_translation(model_file: Path, name: str, folder: Path, staging: Pat
         + ["--tile", "0", "--ext", "png", "--quiet"]
     )
     scores = staging / "earth.json"
-    run_i2i(["evaluate", str(predictions), str(folder / "night"), "--json", str(scores)])
+    metrics = "psnr,ssim,lit_auc,lum_corr"
+    run_i2i(["evaluate", str(predictions), str(folder / "night"), "--metrics", metrics]
+            + ["--json", str(scores)])  # fmt: skip
     result = json.loads(scores.read_text())
     if result["errors"] or len(result["images"]) != 1:
         raise ReleaseError(f"{folder}: the held-out quarter could not be scored: {result}")
     day = imageio.read_image(folder / "day" / "east.png")
     night = imageio.read_image(folder / "night" / "east.png")
-    gray = np.clip(np.round(day.astype(np.float64) @ [0.299, 0.587, 0.114]), 0, 255)
-    baselines = {"black": np.zeros_like(night), "luminance": np.repeat(gray[..., None], 3, 2)}
-
-    def rounded(psnr, ssim):
-        return {"psnr": round(float(psnr), 3), "ssim": round(float(ssim), 4)}
-
+    predicted = imageio.read_image(predictions / "east.png")
+    ours = {k: round(float(result["mean"][k]), 4) for k in metrics.split(",")}
+    ours["psnr"] = round(ours["psnr"], 3)
+    ours["lattice"] = earth.scores(predicted, night)["lattice"]
     quality = {
         "heldout": f"easternmost quarter of the 2048x1024 maps ({night.shape[1]}x"
         f"{night.shape[0]} px, 90E-180E), never trained on",
-        "protocol": "PSNR / SSIM on RGB, whole image (--tile 0), against the real night map",
+        "protocol": "against the real night map, whole image (--tile 0): PSNR / SSIM on RGB; "
+        "lit_auc = ROC-AUC of the predicted luminance for the pixels lit in the real map "
+        "(luminance > 8); lum_corr = correlation of the luminances blurred by 4 px; "
+        "lattice = strongest isolated spectral peak over its neighbourhood (i2i.health; "
+        f"{earth.scores(night, night)['lattice']} for the real map, > 25 is a lattice)",
         "commands": [
             f"i2i translate {folder.name}/day night-predicted --model {name} --tile 0 --ext png",
-            f"i2i evaluate night-predicted {folder.name}/night",
+            f"i2i evaluate night-predicted {folder.name}/night --metrics {metrics}",
         ],
-        name: rounded(result["mean"]["psnr"], result["mean"]["ssim"]),
+        name: ours,
+        "real night": {"lattice": earth.scores(night, night)["lattice"]},
     }
-    for key, image in baselines.items():
-        image = image.astype(np.uint8)
-        quality[key] = rounded(metrics.psnr(image, night), metrics.ssim(image, night))
+    for key, image in earth.baselines(day).items():
+        quality[key] = earth.scores(image, night)
     return quality
 
 
@@ -381,6 +486,33 @@ def recipe_command(run_dir: Path, fallback: str, data: dict) -> str:
     return fallback
 
 
+def translation_targets_missed(targets: dict, ours: dict, real: dict) -> str:
+    """The day -> night targets `ours` misses (lit AUC, luminance correlation, lattice
+    against the real map's), as one line; "" when all are met."""
+    missed = [
+        f"{key} {ours[key]:.3f} < {goal}"
+        for key, goal in targets.items()
+        if key in ours and ours[key] < goal
+    ]
+    limit = targets["lattice_vs_real"] * real["lattice"]
+    if ours["lattice"] > limit:
+        missed.append(
+            f"lattice {ours['lattice']} > {limit:.1f} ({targets['lattice_vs_real']}x the map's)"
+        )
+    return ", ".join(missed)
+
+
+def steps_note(command: str, kept) -> str | None:
+    """What the card must say when the shipped generator is not the run's last step."""
+    match = re.search(r"--steps (\d+)", command)
+    if not match or kept is None or int(match.group(1)) == int(kept):
+        return None
+    return (
+        f"the command trains {int(match.group(1)):,} steps; the generator shipped is the one "
+        f"the run kept (best validation PSNR so far), from step {int(kept):,}"
+    )
+
+
 def shipped_card(models: Path, name: str) -> dict | None:
     path = models / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else None
@@ -402,7 +534,7 @@ def release(name: str, args) -> str:
     models.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".release-{name}-", dir=models))
     try:
-        source, run_card = snapshot(run_dir, staging)
+        source, run_card = snapshot(run_dir, staging, spec.get("generator", "generator.keras"))
         source_sha = sha256(source)
         previous = shipped_card(models, name)
         if previous and previous.get("source", {}).get("sha256") == source_sha and not args.force:
@@ -433,21 +565,46 @@ def release(name: str, args) -> str:
             write_skimage_set(sets["skimage"][0])
             write_heldout_set(sets["heldout"][0], args.data, held_out)
             quality = evaluate_sr(staged, name, scale, sets, staging)
-            target = spec["target_psnr_gain"]
-            met = all(s["psnr_gain"] >= target for s in quality.values())
+            for degrade in spec.get("degraded", {}):
+                quality.update(evaluate_sr(staged, name, scale, sets, staging, degrade))
+            met, rules = check_sr_targets(name, spec, quality, models)
             gains = ", ".join(f"{k} {v['psnr_gain']:+.2f} dB" for k, v in quality.items())
+            beat = spec.get("beat")
+            reference = None
+            if beat and met:
+                # The shipped model it must beat, measured on the same degraded LR.
+                reference_file = models / f"{beat}.keras"
+                if not reference_file.is_file():
+                    raise ReleaseError(f"{name}: is compared with {beat}, which is not shipped")
+                reference = {}
+                for degrade in spec["degraded"]:
+                    measured = evaluate_sr(reference_file, beat, scale, sets, staging, degrade)
+                    reference.update({k: v["psnr_gain"] for k, v in measured.items()})
+                margin = spec.get("beat_margin", 0.0)
+                behind = [
+                    f"{k} {quality[k]['psnr_gain']:+.2f} vs {beat} {theirs:+.2f} dB"
+                    for k, theirs in reference.items()
+                    if quality[k]["psnr_gain"] < theirs + margin
+                ]
+                rules += f"; at least {margin} dB above {beat} on the same degraded LR"
+                if behind:
+                    met = False
+                    rules += f" (missed: {', '.join(behind)})"
             quality = {
                 "protocol": SR_PROTOCOL,
-                "target": f"PSNR gain over bicubic >= +{target} dB on every image set",
+                **({"phone_protocol": PHONE_PROTOCOL} if "degraded" in spec else {}),
+                "target": rules.split(" (missed")[0],
                 "target_met": met,
                 "eval_sets": "python recipes/release_zoo.py --eval-sets DIR (writes DIR/skimage "
                 "and DIR/heldout; run the commands below inside DIR)",
                 **quality,
             }
+            if reference is not None:
+                quality["compared_with"] = {"model": beat, "psnr_gain": reference}
             if not met:
                 raise ReleaseError(
-                    f"{name}: step {card.get('steps')} misses the target +{target} dB over "
-                    f"bicubic ({gains}); not shipped"
+                    f"{name}: step {card.get('steps')} misses the target: {rules} ({gains}); "
+                    "not shipped"
                 )
             extra = {
                 "data": sr_data_card(args.data, held_out),
@@ -456,8 +613,10 @@ def release(name: str, args) -> str:
             }
             outcome = f"step {card.get('steps')}: {gains}"
             # What `i2i models list` shows (it cuts descriptions at 60 characters).
-            gain = quality["skimage"]["psnr_gain"]
-            description = f"x{scale} photo super-resolution, {gain:+.2f} dB PSNR-Y over bicubic"
+            key = next((k for k in quality if k.endswith("_phone")), "skimage")
+            gain = quality[key]["psnr_gain"]
+            lr = " (phone LR)" if key != "skimage" else ""
+            description = f"x{scale} photo SR, {gain:+.2f} dB PSNR-Y over bicubic{lr}"
         else:
             folder = eval_dir / "earth-east"
             write_earth_set(folder, args.earth)
@@ -478,8 +637,16 @@ def release(name: str, args) -> str:
                 "training": settings,
             }
             ours = quality[name]
-            outcome = f"step {card.get('steps')}: {ours['psnr']:.2f} dB / {ours['ssim']:.4f}"
-            description = "day -> night Earth maps (pix2pix demo)"
+            missed = translation_targets_missed(spec["targets"], ours, quality["real night"])
+            quality["targets"] = spec["targets"]
+            if missed:
+                raise ReleaseError(f"{name}: misses its targets ({missed}); not shipped")
+            outcome = (
+                f"step {card.get('steps')}: lit AUC {ours['lit_auc']:.3f}, luminance "
+                f"correlation {ours['lum_corr']:.3f}, lattice {ours['lattice']}"
+            )
+            description = spec["description"]
+            extra["ordinary_photos"] = spec["ordinary_photos"]
 
         size = staged.stat().st_size
         if size > spec.get("max_bytes", float("inf")):
@@ -500,7 +667,8 @@ def release(name: str, args) -> str:
             "quality": quality,
             **extra,
             "recipe": spec["recipe"],
-            "command": recipe_command(run_dir, card.get("command", ""), extra["data"]),
+            "command": (command := recipe_command(run_dir, card.get("command", ""), extra["data"])),
+            "command_note": steps_note(command, card.get("steps")),
             "released": {
                 "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "i2i_commit": git_commit(),
@@ -549,9 +717,8 @@ def render_table(models: Path) -> str:
             for key, value in card["quality"].items():
                 if not isinstance(value, dict) or "psnr_gain" not in value:
                     continue
-                label = {"skimage": "scikit-image photos", "heldout": "held-out photos"}
                 lines.append(
-                    f"| `{card['name']}` | {card['steps']:,} | {label.get(key, key)}: "
+                    f"| `{card['name']}` | {card['steps']:,} | {SET_LABELS.get(key, key)}: "
                     f"{', '.join(value['images'])} | {value['psnr']:.2f} / "
                     f"{value['bicubic_psnr']:.2f} ({value['psnr_gain']:+.2f} dB) | "
                     f"{value['ssim']:.4f} / {value['bicubic_ssim']:.4f} | "
@@ -576,11 +743,19 @@ def render_table(models: Path) -> str:
             f"`{card['name']}` ({card['file_size'] / 1e6:.1f} MB, {card['steps']:,} steps) on the "
             f"{quality['heldout']}, {quality['protocol']}:",
             "",
-            "| prediction | PSNR | SSIM |",
-            "| --- | --- | --- |",
+            "| prediction | PSNR | SSIM | lit AUC | lum. corr. | lattice |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
-        for key in (card["name"], "black", "luminance"):
-            lines.append(f"| {key} | {quality[key]['psnr']:.2f} | {quality[key]['ssim']:.4f} |")
+        for key in (card["name"], "black", "day luminance", "land x darkness", "real night"):
+            row = quality.get(key)
+            if row is None:
+                continue
+            cells = [
+                f"{row[c]:.2f}" if c == "psnr" else f"{row[c]:.4f}" if c in row else ""
+                for c in ("psnr", "ssim", "lit_auc", "lum_corr")
+            ]
+            lattice = f"{row['lattice']:.1f}" if "lattice" in row else ""
+            lines.append(f"| {key} | {' | '.join(cells)} | {lattice} |")
         lines += [
             "",
             "```bash",
@@ -609,7 +784,9 @@ def update_readme(readme: Path, models: Path) -> bool:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"default: {' '.join(RELEASES)}")
-    parser.add_argument("--runs", type=Path, default=Path("/work/runs"), help="run directories")
+    parser.add_argument(
+        "--runs", type=Path, default=Path.home() / "i2i-runs", help="run directories"
+    )
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "photos", help="SR photos")
     parser.add_argument("--earth", type=Path, default=SHARED_DATA / "earth", help="day/night maps")
     parser.add_argument("--models", type=Path, default=REPO / "models", help="the zoo folder")
