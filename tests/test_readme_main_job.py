@@ -75,3 +75,15 @@ def test_the_examples_are_small_and_their_licenses_noted():
     for path in files:
         row = next(line for line in notes.splitlines() if line.startswith(f"| `{path.name}`"))
         assert re.search(r"CC0|public domain|LGPLv3|CC-BY-SA", row), row
+
+
+def test_no_zoo_model_was_trained_on_an_example():
+    """An example cut from a training photo would flatter the first command's output."""
+    import json
+
+    notes = (REPO / "examples" / "README.md").read_text(encoding="utf-8")
+    sources = set(re.findall(r"`(\w+\.(?:jpg|png))` by ", notes))
+    assert sources, "the examples README names the photos the examples come from"
+    for card_file in (REPO / "models").glob("*.json"):
+        trained = json.loads(card_file.read_text()).get("data", {}).get("trained_on", {})
+        assert not sources & set(trained), (card_file.name, sources & set(trained))
