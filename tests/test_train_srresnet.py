@@ -122,12 +122,19 @@ def test_readme_section_and_recipe_commands_parse(tmp_path, monkeypatch):
     text = (repo / "README.md").read_text()
     section = text.split("## Super-resolution training", 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("i2i train srresnet")]
-    assert len(lines) == 2
+    assert len(lines) == 4
     monkeypatch.chdir(tmp_path)
     (tmp_path / "photos").mkdir()
+    outs = []
     for line in lines:
         params = _srresnet_args(shlex.split(line)[3:])
-        assert params["out"] == "runs/sr_x4"
+        outs.append(params["out"])
+        options = config.apply_overrides(
+            config.Config(task="srresnet", model=SRResNetOptions()), params["assignments"]
+        )  # every --set is a real option of the right type
+        if params["arch"] == "compact":
+            assert options.model.patch_size == 128
+    assert outs == ["runs/sr_x4", "runs/sr_x4", "runs/compact_x4", "runs/real_x4"]
     sys.path.insert(0, str(repo / "recipes"))
     try:
         from sr_zoo import RECIPES, command
