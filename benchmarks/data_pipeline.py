@@ -8,6 +8,10 @@ shapes the recipes train on:
 - unpaired 256x256: 64 + 48 JPEGs of 300-640 px (CycleGAN-like photos), jitter, batch 16;
 - super-resolution 96x96 HR patches at x4, batch 16, from 12 PNG photos of 300-640 px,
   LR made on the fly (MATLAB bicubic, and the realistic degradation) by `i2i.data.sr`;
+  and 128x128 at x4, batch 16, the compact-x4 / compact-real-x4 recipes' patches, beside
+  what the training step of those recipes (the compact network, L1, Adam) consumes in
+  patches/s, measured in the same run: a pipeline must deliver several times that, or
+  the training waits for its data;
 - a decode-only row (the combined JPEGs decoded, nothing else) as the I/O ceiling.
 
 Each row iterates the pipeline for a few seconds after a warm-up and reports images/s
@@ -33,6 +37,7 @@ import os
 import platform
 import tempfile
 import time
+from itertools import product
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -171,14 +176,14 @@ def pipelines(folders: dict[str, Path], cores: int):
     except ImportError:
         sr = None
     if sr is not None and hasattr(sr, "sr_dataset"):
-        for degradation in ("bicubic", "realistic"):
+        for degradation, patch in product(("bicubic", "realistic"), (96, 128)):
             rows.append(
                 (
                     f"sr x4, {degradation} LR",
-                    "96x96 HR",
+                    f"{patch}x{patch} HR",
                     16,
-                    lambda d=degradation: sr.sr_dataset(
-                        folders["sr"], scale=4, patch_size=96, batch_size=16, degradation=d, seed=0
+                    lambda d=degradation, p=patch: sr.sr_dataset(
+                        folders["sr"], scale=4, patch_size=p, batch_size=16, degradation=d, seed=0
                     ),
                 )
             )
@@ -186,6 +191,34 @@ def pipelines(folders: dict[str, Path], cores: int):
         (name, shape, batch, lambda f=factory: _with_cores(f(), cores))
         for name, shape, batch, factory in rows
     ]
+
+
+def training_consumption(seconds: float, patch: int = 128, batch: int = 16) -> dict:
+    """Patches/s the compact-x4 recipes' training step takes (compact net, L1, Adam)."""
+    import keras
+    import numpy as np
+
+    from i2i.nets.compact import compact
+
+    model = compact(scale=4)
+    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss="mean_absolute_error")
+    rng = np.random.default_rng(0)
+    lr = rng.random((batch, patch // 4, patch // 4, 3), np.float32)
+    hr = rng.random((batch, patch, patch, 3), np.float32)
+    model.train_on_batch(lr, hr)  # trace
+    steps, started, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < seconds or steps < 3:
+        model.train_on_batch(lr, hr)
+        steps += 1
+    wall = time.perf_counter() - started
+    return {
+        "pipeline": "training step (compact x4)",
+        "shape": f"{patch}x{patch} HR",
+        "batch": batch,
+        "images_per_s": steps * batch / wall,
+        "ms_per_batch": 1000 * wall / steps,
+        "cpu_ms_per_batch": 1000 * (time.process_time() - cpu) / steps,
+    }
 
 
 def main(argv=None):
@@ -209,6 +242,8 @@ def main(argv=None):
                 row["error"] = (lines[-1] if lines else type(error).__name__)[:200]
             results.append(row)
             print(f"  measured {name} (batch {batch_size})", flush=True)
+    step = training_consumption(args.seconds)
+    results.append(step)
 
     print()
     print(f"{'pipeline':32} {'shape':>10} {'batch':>5} {'images/s':>9} {'ms/batch':>9}")
@@ -218,9 +253,13 @@ def main(argv=None):
                 f"{row['pipeline']:32} {row['shape']:>10} {row['batch']:>5}  failed: {row['error']}"
             )
             continue
+        ratio = ""
+        if row["pipeline"].startswith("sr x4") and row["shape"] == step["shape"]:
+            row["vs_training_step"] = row["images_per_s"] / step["images_per_s"]
+            ratio = f"   {row['vs_training_step']:.1f}x what the training step takes"
         print(
             f"{row['pipeline']:32} {row['shape']:>10} {row['batch']:>5} "
-            f"{row['images_per_s']:9.1f} {row['ms_per_batch']:9.1f}"
+            f"{row['images_per_s']:9.1f} {row['ms_per_batch']:9.1f}{ratio}"
         )
     report = {
         "benchmark": "data_pipeline",
