@@ -118,6 +118,7 @@ def parse_args(argv=None):
     parser.add_argument("--lambda-cycle", type=float, default=10.0, help="cycle weight")
     parser.add_argument("--lambda-identity", type=float, default=0.5, help="identity weight")
     parser.add_argument("--gan-mode", default="lsgan", help="adversarial loss")
+    parser.add_argument("--cycle-noise", type=float, default=0.0, help="noise before the cycle")
     parser.add_argument("--filters", type=int, default=16, help="generator width (ngf)")
     parser.add_argument("--blocks", type=int, default=3, help="generator residual blocks")
     parser.add_argument("--d-filters", type=int, default=16, help="PatchGAN width (ndf)")
@@ -204,6 +205,7 @@ def main(argv=None) -> dict:
         gan_mode=args.gan_mode,
         lambda_cycle=args.lambda_cycle,
         lambda_identity=args.lambda_identity,
+        cycle_noise=args.cycle_noise,
     )
     run = config.RunOptions(
         out=str(out),

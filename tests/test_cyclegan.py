@@ -78,6 +78,21 @@ LEARNING_MIN_PSNR = 16.0
 LEARNING_MIN_GAIN = 9.0  # dB over the identity baseline
 
 
+def test_cycle_noise_only_in_training_and_in_the_config(tmp_path):
+    model = make_tiny(cycle_noise=0.2)
+    batch = {k: tf.constant(v) for k, v in tiny_batch().items()}
+    quiet = make_tiny()
+    quiet.set_weights(model.get_weights())
+    clean = quiet.generate(batch, training=False)
+    evaluated = model.generate(batch, training=False)  # inference: no noise
+    np.testing.assert_allclose(evaluated["rec_a"], clean["rec_a"], atol=1e-6)
+    trained = model.generate(batch, training=True)
+    rec = quiet.generator_b2a(trained["fake_b"], training=True)
+    assert np.abs(np.asarray(trained["rec_a"]) - np.asarray(rec)).max() > 1e-3
+    assert model.get_config()["cycle_noise"] == 0.2
+    assert CycleGAN.from_config(model.get_config()).cycle_noise == 0.2
+
+
 def negative(images_01):
     return 1.0 - images_01
 

@@ -85,7 +85,18 @@ class CycleGAN(GANModel):
         lambda_identity: weight of the identity terms relative to `lambda_cycle` (0.5);
             0 skips the identity passes.
         history_size: generated images kept per discriminator (50; 0 disables).
+        cycle_noise: standard deviation (in the [-1, 1] range) of Gaussian noise added to
+            each translation before it is translated back, in training only (0: none,
+            the paper). A generator can meet the cycle loss by hiding its input in
+            differences too small to see (Chu et al. 2017): on day -> night maps it
+            hid the day map under an all-black night. Noise above that amplitude
+            destroys such a hidden copy, so the cycle can only be met by what the
+            translation visibly shows. Deviation, off by default.
         **kwargs: `GANModel` arguments (`n_critic`, `seed`, `name`).
+
+    Reference (cycle_noise):
+        Chu, Zhmoginov, Sandler, "CycleGAN, a Master of Steganography", NIPS 2017
+        workshop.
     """
 
     generator_names = ("generator_a2b", "generator_b2a")
@@ -103,6 +114,7 @@ class CycleGAN(GANModel):
         lambda_cycle: float = 10.0,
         lambda_identity: float = 0.5,
         history_size: int = 50,
+        cycle_noise: float = 0.0,
         **kwargs,
     ):
         names = ["g_a2b_adv", "g_b2a_adv", "g_cycle_a", "g_cycle_b"]
@@ -122,6 +134,7 @@ class CycleGAN(GANModel):
         self.lambda_cycle = float(lambda_cycle)
         self.lambda_identity = float(lambda_identity)
         self.history_size = int(history_size)
+        self.cycle_noise = float(cycle_noise)
         self.gan_loss = adversarial_loss(gan_mode)
         seed = self.seed
         self.history_a = ImageHistory(
@@ -143,13 +156,22 @@ class CycleGAN(GANModel):
         generated = {
             "fake_b": fake_b,
             "fake_a": fake_a,
-            "rec_a": self.generator_b2a(fake_b, training=training),
-            "rec_b": self.generator_a2b(fake_a, training=training),
+            "rec_a": self.generator_b2a(self._noisy(fake_b, training), training=training),
+            "rec_b": self.generator_a2b(self._noisy(fake_a, training), training=training),
         }
         if self.lambda_identity > 0:
             generated["idt_b"] = self.generator_a2b(real_b, training=training)
             generated["idt_a"] = self.generator_b2a(real_a, training=training)
         return generated
+
+    def _noisy(self, images, training):
+        """`images` plus the `cycle_noise` Gaussian noise (training only)."""
+        if not (training and self.cycle_noise > 0):
+            return images
+        noise = keras.random.normal(
+            keras.ops.shape(images), stddev=self.cycle_noise, seed=self.seed_generator
+        )
+        return images + keras.ops.cast(noise, images.dtype)
 
     def generator_losses(self, batch, generated):
         real_a, real_b = batch["a"], batch["b"]
@@ -196,6 +218,7 @@ class CycleGAN(GANModel):
             "lambda_cycle": self.lambda_cycle,
             "lambda_identity": self.lambda_identity,
             "history_size": self.history_size,
+            "cycle_noise": self.cycle_noise,
         }
 
 
@@ -213,6 +236,7 @@ def make_cyclegan(
     n_critic: int | None = None,
     seed: int | None = None,
     upsample: str = "transpose",
+    cycle_noise: float = 0.0,
 ) -> CycleGAN:
     """A `CycleGAN` with the reference networks (not compiled).
 
@@ -227,6 +251,7 @@ def make_cyclegan(
         seed: seed of the model's random streams (image histories).
         upsample: the generators' "transpose" convolutions (the paper) or "resize" +
             convolution (`i2i.nets.resnet_generator`).
+        cycle_noise: see `CycleGAN`.
 
     Returns:
         The `CycleGAN`; call `compile()` (paper defaults) before `fit`.
@@ -263,6 +288,7 @@ def make_cyclegan(
         history_size=history_size,
         n_critic=n_critic,
         seed=seed,
+        cycle_noise=cycle_noise,
     )
 
 
@@ -289,6 +315,7 @@ class CycleGANOptions:
         lambda_cycle: cycle-consistency weight (10).
         lambda_identity: identity weight relative to `lambda_cycle` (0.5).
         history_size: image history per discriminator (50).
+        cycle_noise: Gaussian noise std added before translating back (0; see `CycleGAN`).
         lr, beta_1: Adam of both sides (2e-4, 0.5).
         decay_epochs: the last epochs, over which the learning rate decays linearly
             towards 0 (`i2i.callbacks.LinearDecay`); None: the second half of the run,
@@ -310,6 +337,7 @@ class CycleGANOptions:
     lambda_cycle: float = 10.0
     lambda_identity: float = 0.5
     history_size: int = 50
+    cycle_noise: float = 0.0
     lr: float = 2e-4
     beta_1: float = 0.5
     decay_epochs: int | None = None
@@ -407,6 +435,7 @@ class CycleGANTask(translation.TranslationTask):
                 history_size=options.history_size,
                 seed=cfg.run.seed,
                 upsample=options.upsample,
+                cycle_noise=options.cycle_noise,
             )
         except ValueError as error:
             raise training.TrainingError(str(error)) from None
