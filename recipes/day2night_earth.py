@@ -95,6 +95,7 @@ def parse_args(argv=None):
     parser.add_argument("--n-layers", type=int, default=3, help="PatchGAN stride-2 layers")
     parser.add_argument("--l1-weight", type=float, default=100.0, help="pixel term weight")
     parser.add_argument("--pixel-loss", default="l1", help="pixel term: l1 (paper) or l2")
+    parser.add_argument("--pixel-blur", type=float, default=0.0, help="pixel term blur sigma")
     parser.add_argument("--gan-mode", default="vanilla", help="adversarial loss")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate")
     parser.add_argument("--decay-epochs", type=int, default=0, help="linear lr decay epochs")
@@ -171,6 +172,7 @@ def main(argv=None) -> dict:
         n_layers=args.n_layers,
         l1_weight=args.l1_weight,
         pixel_loss=args.pixel_loss,
+        pixel_blur=args.pixel_blur,
         gan_mode=args.gan_mode,
         lr=args.lr,
         decay_epochs=args.decay_epochs,

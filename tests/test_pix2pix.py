@@ -78,6 +78,23 @@ def test_l2_pixel_loss_option(tmp_path):
         shallow_pix2pix(pixel_loss="huber")
 
 
+def test_blurred_pixel_term():
+    """pixel_blur: the L1 of the two images blurred by a Gaussian (zero padding)."""
+    model = shallow_pix2pix(pixel_blur=2.0)
+    batch = {k: tf.constant(v) for k, v in photo_batch().items()}
+    fake = np.asarray(model.generate(batch, training=False))
+
+    def blur(images):
+        return np.stack(
+            [cv2.GaussianBlur(x, (13, 13), 2.0, borderType=cv2.BORDER_CONSTANT) for x in images]
+        )
+
+    expected = 100 * np.mean(np.abs(blur(fake) - blur(batch["target"].numpy())))
+    terms = model.generator_losses(batch, tf.constant(fake))
+    np.testing.assert_allclose(float(terms["g_l1"]), expected, rtol=1e-4)
+    assert model.get_config()["pixel_blur"] == 2.0
+
+
 def test_wgan_gp_adds_the_penalty_term_and_critic_steps():
     model = shallow_pix2pix(gan_mode="wgan-gp", norm="none")
     assert model.loss_names == ("g_gan", "g_l1", "d_adv", "d_gp") and model.n_critic == 5
