@@ -15,6 +15,8 @@ ZOO = {"i2i._zoo": "models"} if (HERE / "models").is_dir() else {}
 # `i2i export`: ONNX conversion (tf2onnx 1.17 is the first release that accepts the
 # protobuf TensorFlow 2.21 needs), ONNX Runtime and LiteRT to check the exports.
 EXPORT = ["tf2onnx>=1.17", "onnx>=1.16", "onnxruntime>=1.18", "ai-edge-litert>=1.2"]
+# recipes/release_zoo.py and the benchmarks use the real photos bundled with scikit-image.
+RECIPES = ["scikit-image>=0.22"]
 
 setup(
     name="i2i",
@@ -30,7 +32,9 @@ setup(
         "tensorflow>=2.16",
         # TensorFlow no longer pulls it in; the training runner writes TensorBoard logs.
         "tensorboard>=2.16",
-        "keras>=3.5",
+        # i2i uses a few private Keras attributes (listed in i2i/keras_private.py and
+        # checked by tests/test_keras_private.py): a new major version is not assumed.
+        "keras>=3.5,<4",
         # OpenCV 5 refuses truncated JPEGs instead of returning them grey-filled.
         "opencv-python-headless>=5.0",
         # Header probing (size guard, EXIF orientation) without decoding.
@@ -45,8 +49,9 @@ setup(
         "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=8", "scikit-image>=0.22", "ruff>=0.5", *EXPORT],
+        "test": ["pytest>=8", "ruff>=0.5", *RECIPES, *EXPORT],
         "export": EXPORT,
+        "recipes": RECIPES,
     },
     entry_points={"console_scripts": ["i2i = i2i.cli:main"]},
 )

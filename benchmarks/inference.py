@@ -412,6 +412,7 @@ def main():
 
     _limit_cores(args.cores)
     from i2i import zoo
+    from i2i.common import DEFAULT_SR_MODEL
 
     zoo_rows = None
     if not args.skip_zoo:
@@ -431,8 +432,8 @@ def main():
         label = args.model
     else:
         try:
-            model, card = zoo.load_generator(zoo.DEFAULT_SR_MODEL)
-            label = zoo.DEFAULT_SR_MODEL
+            model, card = zoo.load_generator(DEFAULT_SR_MODEL)
+            label = DEFAULT_SR_MODEL
         except zoo.ZooError:
             from i2i import registry
 

@@ -196,12 +196,14 @@ def build(name: str, size: str):
         return model, data, evaluations, []
 
     if name == "cyclegan":
-        from i2i.gans.cyclegan import make_cyclegan
+        from i2i.gans.cyclegan import build_cyclegan
 
         if tiny:
-            model = make_cyclegan(side, filters=4, blocks=1, d_filters=4, d_layers=1)
+            model = build_cyclegan(
+                side, filters=4, num_blocks=1, discriminator_filters=4, d_layers=1
+            )
         else:
-            model = make_cyclegan(side, blocks=9 if side >= 256 else 6)
+            model = build_cyclegan(side, num_blocks=9 if side >= 256 else 6)
         model.compile()
         data = {"a": images(side), "b": images(side)}
         shape = (side, side, 3)

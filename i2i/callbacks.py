@@ -28,7 +28,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from i2i import training
+from i2i import checkpoint
+from i2i.common import atomic_write
 
 
 def _finite_scalar(value) -> float | None:
@@ -54,7 +55,7 @@ def nonfinite_log(logs) -> tuple[str, float] | None:
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stop training at the first step whose logged loss is NaN or inf.
 
-    Raises `i2i.training.NonFiniteError` naming the step and the loss, from inside the
+    Raises `i2i.checkpoint.NonFiniteError` naming the step and the loss, from inside the
     batch, so no later checkpoint can be written with the broken weights.
 
     Args:
@@ -70,7 +71,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
         bad = nonfinite_log(logs)
         if bad is not None:
             name, value = bad
-            raise training.NonFiniteError(
+            raise checkpoint.NonFiniteError(
                 f"step {self.step}: {name} is {value}; training stopped, "
                 "the last checkpoint was kept (resume from it with a lower learning rate)"
             )
@@ -105,9 +106,9 @@ class FullStateCheckpoint(keras.callbacks.Callback):
         self.step += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        bad = training.nonfinite_weights(self.model)
+        bad = checkpoint.nonfinite_weights(self.model)
         if bad is not None:
-            raise training.NonFiniteError(
+            raise checkpoint.NonFiniteError(
                 f"step {self.step}: weight {bad} is not finite (logs: {_brief(logs)}); "
                 "training stopped, the last checkpoint was kept"
             )
@@ -117,7 +118,7 @@ class FullStateCheckpoint(keras.callbacks.Callback):
             parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=parent))
         try:
-            training.save_state(self.model, temporary)
+            checkpoint.save_state(self.model, temporary)
             if not self.write:
                 return
             final = self.directory / name
@@ -127,7 +128,7 @@ class FullStateCheckpoint(keras.callbacks.Callback):
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
         record = {"epoch": epoch + 1, "step": self.step, "dir": name, "logs": _plain(logs)}
-        _write_json_atomic(self.directory / training.LATEST, record)
+        atomic_write(self.directory / checkpoint.LATEST, _json(record))
         self._prune(keep_name=name)
 
     def _prune(self, keep_name: str) -> None:
@@ -150,11 +151,8 @@ def _brief(logs) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in _plain(logs).items()) or "none"
 
 
-def _write_json_atomic(path: Path, data) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-    os.replace(temporary, path)
+def _json(data) -> str:
+    return json.dumps(data, indent=2, sort_keys=True)
 
 
 class LinearDecay(keras.callbacks.Callback):
@@ -199,7 +197,7 @@ class LinearDecay(keras.callbacks.Callback):
         return [float(b) for b in bases]
 
     def on_epoch_begin(self, epoch, logs=None):
-        optimizers = training.model_optimizers(self.model)
+        optimizers = checkpoint.model_optimizers(self.model)
         self.rates = []
         for optimizer, base in zip(optimizers, self._bases(optimizers), strict=True):
             schedule = getattr(optimizer, "_learning_rate", None)
@@ -275,7 +273,7 @@ class SampleGrid(keras.callbacks.Callback):
         if (epoch + 1) % self.every:
             return
         image = self.grid()
-        if not training.is_chief(self.model.distribute_strategy):
+        if not checkpoint.is_chief(self.model.distribute_strategy):
             return
         from i2i import imageio
 
@@ -301,55 +299,3 @@ def _enlarge(images: np.ndarray, height: int, width: int) -> np.ndarray:
     if (factor_h, factor_w) == (1, 1) or factor_h < 1 or factor_w < 1:
         return images[:, :height, :width]
     return np.repeat(np.repeat(images, factor_h, axis=1), factor_w, axis=2)[:, :height, :width]
-
-
-class KeepBest(keras.callbacks.Callback):
-    """Save the generator whenever a logged value reaches a new best (e.g. `val_psnr`).
-
-    Put it after the callback that adds the value to `logs`. The best value is kept in
-    `<path>.best.json` beside the model, so a resumed run only replaces the saved
-    generator with a better one. Only the chief worker writes.
-
-    Args:
-        monitor: the logs key to watch.
-        path: the `.keras` file to write (through `i2i.zoo.save_generator`, float32).
-        card: the generator card (see `i2i.zoo`); `monitor`, its value and the epoch
-            are added.
-        mode: "max" (PSNR, SSIM) or "min" (a loss).
-        network: `network(model) -> keras.Model` to save; default the model itself,
-            or a GANModel's first generator.
-    """
-
-    def __init__(self, monitor: str, path, card: dict, mode: str = "max", network=None):
-        super().__init__()
-        if mode not in ("max", "min"):
-            raise ValueError(f"KeepBest: mode must be max or min, got {mode!r}")
-        self.monitor, self.path, self.card, self.mode = monitor, Path(path), dict(card), mode
-        self.network = network
-        self.record = self.path.with_suffix(".best.json")
-
-    def best(self) -> float | None:
-        """The best value saved so far (also by an earlier, resumed run), or None."""
-        if not self.record.exists():
-            return None
-        return float(json.loads(self.record.read_text())["value"])
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = _finite_scalar((logs or {}).get(self.monitor))
-        if value is None or not math.isfinite(value):
-            return
-        best = self.best()
-        better = best is None or (value > best if self.mode == "max" else value < best)
-        if not better or not training.is_chief(self.model.distribute_strategy):
-            return
-        if self.network is not None:
-            network = self.network(self.model)
-        elif hasattr(self.model, "generator_names"):
-            network = getattr(self.model, self.model.generator_names[0])
-        else:
-            network = self.model
-        card = {**self.card, "best": {"monitor": self.monitor, "value": value, "epoch": epoch + 1}}
-        training.save_float32_generator(network, self.path, card)
-        _write_json_atomic(
-            self.record, {"monitor": self.monitor, "value": value, "epoch": epoch + 1}
-        )

@@ -13,6 +13,9 @@ str, `Literal[...]` choices, `X | None`, tuples — never `eval`'d or `exec`'d; 
 key or a value of the wrong type is a `ConfigError` with one clear line.
 
 The resolved config is written to `RUN_DIR/config.json` and read back by `--resume`.
+An option that was renamed (`renamed(old="new")` on its dataclass) keeps its old name
+for one release: in `--set`, in an older run's config.json and as a keyword, each with
+a one-line deprecation message.
 
 Example:
 
@@ -38,19 +41,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
-STRATEGIES = ("default", "mirrored", "multiworker")
+from i2i.common import STRATEGIES, I2IError, atomic_write, deprecated
+from i2i.common import TRAINING_PRECISIONS as PRECISIONS
+
+__all__ = ["PRECISIONS", "STRATEGIES", "Config", "ConfigError", "RunOptions", "renamed"]
 
 
-class ConfigError(ValueError):
+class ConfigError(I2IError, ValueError):
     """A configuration value or key a user gave is wrong; the message says which and why."""
 
 
@@ -126,6 +129,12 @@ class RunOptions:
             return self.steps
         return self.steps_per_epoch
 
+    @property
+    def total_steps(self) -> int | None:
+        """Steps of the whole run (for LR schedules), or None for one pass per epoch."""
+        steps = self.epoch_steps
+        return None if steps is None else steps * self.total_epochs
+
 
 @dataclass(frozen=True)
 class Config:
@@ -160,6 +169,63 @@ class Config:
             run=_build(RunOptions, data.get("run", {}), "run"),
             model=_build(model_class, data.get("model", {}), "model"),
         )
+
+
+def renamed(**old_to_new: str):
+    """Class decorator: an options dataclass whose fields `old` were renamed to `new`.
+
+    The old names keep working for one release, each use announced by a one-line
+    `i2i.common.I2IDeprecationWarning`: as constructor keywords, in `--set old=value`,
+    and in the config.json of an older run (rewritten with the new names on resume).
+
+    Example:
+
+    ```python
+    @renamed(blocks="num_blocks")
+    @dataclass(frozen=True)
+    class Options:
+        num_blocks: int = 9
+
+    Options(blocks=6).num_blocks  # 6, with a deprecation warning
+    ```
+    """
+
+    def decorate(cls):
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(old_to_new.values()) - names)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: renamed to unknown fields {unknown}")
+        cls.renamed_options = {**getattr(cls, "renamed_options", {}), **old_to_new}
+        init = cls.__init__
+
+        def __init__(self, *args, **kwargs):
+            init(self, *args, **_new_names(cls, kwargs, cls.__name__))
+
+        __init__.__doc__, __init__.__wrapped__ = init.__doc__, init
+        cls.__init__ = __init__
+        return cls
+
+    return decorate
+
+
+def _new_names(cls, values: dict, where: str) -> dict:
+    """`values` with renamed option names replaced by the new ones (announced)."""
+    renames = getattr(cls, "renamed_options", {})
+    if not renames or not set(values) & set(renames):
+        return values
+    out = {}
+    for name, value in values.items():
+        new = renames.get(name)
+        if new is None:
+            out[name] = value
+            continue
+        if new in values:
+            raise ConfigError(f"{where}: give {new} or its old name {name}, not both")
+        deprecated(
+            f"{where}: option {name!r} is now {new!r} (the old name works until the next release)"
+        )
+        out[new] = value
+    return out
 
 
 def replace(cfg: Config, **run_changes) -> Config:
@@ -200,12 +266,7 @@ def write(cfg: Config, path) -> Path:
     """Write `cfg` as JSON to `path`, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(cfg.to_dict(), indent=2, sort_keys=True) + "\n"
-    fd, temporary = tempfile.mkstemp(prefix=".config.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
-    return path
+    return atomic_write(path, json.dumps(cfg.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
 def read(path, model_class: type = NoOptions) -> Config:
@@ -348,6 +409,7 @@ def _field_types(cls) -> dict[str, Any]:
 def _build(cls, data: dict, section: str):
     if not isinstance(data, dict):
         raise ConfigError(f"{section}: expected an object, got {data!r}")
+    data = _new_names(cls, data, section)
     types_ = _field_types(cls)
     unknown = sorted(set(data) - set(types_))
     if unknown:
@@ -364,6 +426,7 @@ def _build(cls, data: dict, section: str):
 def _replace_checked(instance, changes: dict, section: str):
     if not changes:
         return instance
+    changes = _new_names(type(instance), changes, section)
     types_ = _field_types(type(instance))
     unknown = sorted(set(changes) - set(types_))
     if unknown:
@@ -374,14 +437,19 @@ def _replace_checked(instance, changes: dict, section: str):
 
 def _locate(cfg: Config, key: str) -> tuple[str, str]:
     sections = {"run": _field_types(RunOptions), "model": _field_types(type(cfg.model))}
+    renames = getattr(type(cfg.model), "renamed_options", {})
     if "." in key:
         section, _, name = key.partition(".")
         if section not in sections:
             raise ConfigError(f"--set {key}: unknown section {section!r} (use run. or model.)")
+        if section == "model" and name in renames:
+            return section, _new_name(key, name, renames[name])
         if name not in sections[section]:
             known = ", ".join(sorted(sections[section])) or "none"
             raise ConfigError(f"--set {key}: unknown key (known {section} keys: {known})")
         return section, name
+    if key in renames and key not in sections["run"]:
+        return "model", _new_name(key, key, renames[key])
     found = [section for section, names in sections.items() if key in names]
     if not found:
         known = ", ".join(sorted(set(sections["run"]) | set(sections["model"])))
@@ -389,3 +457,10 @@ def _locate(cfg: Config, key: str) -> tuple[str, str]:
     if len(found) > 1:
         raise ConfigError(f"--set {key}: ambiguous, write run.{key} or model.{key}")
     return found[0], key
+
+
+def _new_name(key: str, old: str, new: str) -> str:
+    deprecated(
+        f"--set {key}: {old!r} is now {new!r} (the old name works until the next release)", 4
+    )
+    return new

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +37,8 @@ from pathlib import Path
 import cv2
 import cv2.utils.logging
 import numpy as np
+
+from i2i.common import I2IError, atomic_write
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
@@ -50,12 +51,8 @@ _PILLOW_LOCK = threading.Lock()
 # OpenCV prints its own warnings for the files we reject with a clearer message.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
-# mkstemp creates files readable by the owner only; outputs get the usual umask instead.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
-
-class ImageReadError(Exception):
+class ImageReadError(I2IError):
     """An image file could not be read; `str(error)` is `"<path>: <reason>"`."""
 
     def __init__(self, path, reason: str):
@@ -64,7 +61,7 @@ class ImageReadError(Exception):
         super().__init__(f"{path}: {reason}")
 
 
-class ImageWriteError(Exception):
+class ImageWriteError(I2IError):
     """An image could not be written; `str(error)` is `"<path>: <reason>"`."""
 
     def __init__(self, path, reason: str):
@@ -125,7 +122,7 @@ def decode_image(data: bytes, name, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     """Decode encoded image bytes; `name` is used in error messages. See `read_image`."""
     if not data:
         raise ImageReadError(name, "empty file (0 bytes)")
-    image_format, (width, height), orientation = _probe(data, name)
+    image_format, (width, height), orientation = probe(data, name)
     if max_pixels is not None and width * height > max_pixels:
         raise ImageReadError(
             name,
@@ -204,20 +201,9 @@ def write_image(path, image, *, protect: Iterable = (), quality: int | None = No
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=ext, dir=path.parent)
+        return atomic_write(path, encoded.tobytes())
     except OSError as error:
         raise ImageWriteError(path, f"cannot write in {path.parent} ({error.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(encoded.tobytes())
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, path)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ImageWriteError(path, f"cannot write ({error.strerror})") from None
-        raise
-    return path
 
 
 def to_float(image, value_range=(-1.0, 1.0)) -> np.ndarray:
@@ -233,6 +219,14 @@ def to_float(image, value_range=(-1.0, 1.0)) -> np.ndarray:
     return unit * np.float32(high - low) + np.float32(low)
 
 
+def to_uint8(image) -> np.ndarray:
+    """An 8-bit image: uint8 as it is, uint16 to the nearest 8-bit level (`value / 257`)."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    return np.round(image.astype(np.float32) / 257.0).astype(np.uint8)
+
+
 def from_float(x, dtype=np.uint8, value_range=(-1.0, 1.0)) -> np.ndarray:
     """Float array in `value_range` -> `uint8`/`uint16` image (clipped, rounded).
 
@@ -246,27 +240,54 @@ def from_float(x, dtype=np.uint8, value_range=(-1.0, 1.0)) -> np.ndarray:
     return np.round(np.clip(unit, 0.0, 1.0) * MAX_VALUES[dtype]).astype(dtype)
 
 
-def _probe(data: bytes, name):
-    """(format, (width, height), EXIF orientation) from the header, without decoding."""
+def probe(source, name=None) -> tuple[str, tuple[int, int], int]:
+    """An image's header, without decoding its pixels (and without reading a file whole).
+
+    Args:
+        source: an image file path, or the encoded bytes of one.
+        name: how to name it in errors (default: the path; "image" for bytes).
+
+    Returns:
+        `(format, (width, height) as stored, EXIF orientation 1..8)`.
+
+    Raises:
+        ImageReadError: missing, not an image, or a corrupt header.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    is_bytes = isinstance(source, bytes | bytearray)
+    name = name if name is not None else ("image" if is_bytes else source)
     # Pillow's own bomb check reads a module global; i2i applies its configurable guard
     # instead, so the global is lifted for the duration of the header read only.
     with _PILLOW_LOCK:
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            with Image.open(io.BytesIO(data)) as probe:
+            with Image.open(io.BytesIO(source) if is_bytes else source) as header:
                 # Pillow decodes a whole PNG to look for an eXIf chunk after the pixels;
                 # one before them (where writers put it) is already in `info`.
-                has_exif = probe.format != "PNG" or "exif" in probe.info
-                orientation = probe.getexif().get(_EXIF_ORIENTATION, 1) if has_exif else 1
-                return probe.format or "image", probe.size, orientation
+                has_exif = header.format != "PNG" or "exif" in header.info
+                orientation = header.getexif().get(_EXIF_ORIENTATION, 1) if has_exif else 1
+                return header.format or "image", header.size, orientation
+        except FileNotFoundError:
+            raise ImageReadError(name, "file not found") from None
         except UnidentifiedImageError:
             raise ImageReadError(name, "not an image (unrecognised file format)") from None
         except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise ImageReadError(name, f"corrupt image header ({error})") from None
         finally:
             Image.MAX_IMAGE_PIXELS = saved
+
+
+def image_size(path) -> tuple[int, int]:
+    """`(width, height)` of an image file as `read_image` returns it (EXIF orientation
+    applied), from its header only.
+
+    Raises:
+        ImageReadError: missing, not an image, or a corrupt header.
+    """
+    _, (width, height), orientation = probe(path)
+    # EXIF orientations 5..8 turn the image by 90 degrees.
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def _apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:

@@ -74,13 +74,13 @@ Reference:
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from i2i.common import WeightsNotFoundError, find_weights, keras_cache_paths
 from i2i.data.resize import mod_crop  # noqa: F401  (re-exported: metrics.mod_crop)
 
 # MATLAB rgb2ycbcr, Y row (ITU-R BT.601, studio swing), for RGB in [0, 1] -> Y in [16, 235].
@@ -97,8 +97,8 @@ INCEPTION_WEIGHTS_URL = (
 INCEPTION_SIZE = 299
 
 
-class MissingWeightsError(FileNotFoundError):
-    """Feature-extractor weights are not on this machine; the message names the file."""
+# The one weights-not-found error (also `i2i.losses.VGGWeightsNotFoundError`).
+MissingWeightsError = WeightsNotFoundError
 
 
 def psnr(pred, target, crop_border: int = 0, y_channel: bool = False, value_range=(0.0, 1.0)):
@@ -224,14 +224,9 @@ def _prepare(pred, target, crop_border, y_channel, value_range):
 
 
 def keras_cache_weights_paths() -> list[Path]:
-    """Where Keras keeps a downloaded InceptionV3 no-top weights file: `$KERAS_HOME/models`
-    when KERAS_HOME is set, else `~/.keras/models` (or `/tmp/.keras/models`, Keras' fallback
-    when the home folder is not writable)."""
-    if os.environ.get("KERAS_HOME"):
-        homes = [Path(os.environ["KERAS_HOME"])]
-    else:
-        homes = [Path(os.path.expanduser("~")) / ".keras", Path("/tmp") / ".keras"]
-    return [home / "models" / INCEPTION_WEIGHTS_FILE for home in homes]
+    """Where Keras keeps a downloaded InceptionV3 no-top weights file (see
+    `i2i.common.keras_cache_paths`)."""
+    return keras_cache_paths(INCEPTION_WEIGHTS_FILE)
 
 
 def find_inception_weights(path=None) -> Path:
@@ -240,19 +235,11 @@ def find_inception_weights(path=None) -> Path:
     Raises:
         MissingWeightsError: the file is not there; nothing is downloaded.
     """
-    if path is not None:
-        path = Path(path).expanduser()
-        if not path.is_file():
-            raise MissingWeightsError(f"{path}: InceptionV3 weights file not found")
-        return path
-    candidates = keras_cache_weights_paths()
-    for cached in candidates:
-        if cached.is_file():
-            return cached
-    raise MissingWeightsError(
-        f"InceptionV3 weights for FID/KID not found: expected {candidates[0]} (the Keras "
-        f"cache) or a file passed with --inception-weights PATH; i2i downloads nothing, copy "
-        f"{INCEPTION_WEIGHTS_FILE} there from {INCEPTION_WEIGHTS_URL}"
+    return find_weights(
+        INCEPTION_WEIGHTS_FILE,
+        path,
+        what="InceptionV3",
+        hint=f"pass --inception-weights PATH, or copy it there from {INCEPTION_WEIGHTS_URL}",
     )
 
 

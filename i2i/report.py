@@ -1,6 +1,6 @@
 """`i2i report`: one HTML page showing a training run at a glance.
 
-From a run directory (layout in CONTRACTS.md: `config.json`, `log.csv`, `samples/*.png`)
+From a run directory (see `i2i.training`: `config.json`, `log.csv`, `samples/*.png`)
 it writes a folder (default `RUN_DIR/report/`) holding `report.html` and every image the
 page shows, referenced by relative paths, so the folder can be copied or attached as it
 is; the page loads nothing from the network. It shows:
@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from i2i import health
+from i2i.common import I2IError
 
 # Curve groups, in page order: (title, file stem, does this column belong here?).
 _GROUPS = (
@@ -57,7 +58,7 @@ _NOT_CURVES = {"epoch", "step", "steps"}
 _MAX_POINTS_WITH_MARKERS = 60
 
 
-class ReportError(Exception):
+class ReportError(I2IError):
     """The run directory cannot be reported on; one-line message."""
 
 

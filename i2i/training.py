@@ -9,7 +9,9 @@ rest the same way for every model:
 2. builds the `tf.distribute` strategy (`default`, `mirrored`, `multiworker` from
    TF_CONFIG) and builds + compiles the model inside its scope, with `jit_compile`
    pinned from the config;
-3. creates the run directory (see CONTRACTS.md) and writes `config.json`;
+3. asks the task to check its data (`TrainTask.prepare`), creates the run directory
+   (`config.json`, `checkpoints/`, `samples/`, `tensorboard/`; see the README's
+   "Training options") and writes `config.json`;
 4. with `resume=True`, restores the full training state from `checkpoints/` (all
    networks, all optimizer slots and loss scales, step counter, RNG states) and asks the
    task for the data positioned at the restored step;
@@ -64,25 +66,27 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from i2i import config as config_lib
-
-CHECKPOINT_DIR = "checkpoints"
-LATEST = "latest.json"
-
-
-class TrainingError(Exception):
-    """A run cannot start or continue; the message says why in one line."""
-
-
-class NonFiniteError(TrainingError):
-    """A loss or a weight became NaN/inf; raised before any checkpoint is overwritten."""
+from i2i.checkpoint import (  # noqa: F401  (re-exported: the runner's names for them)
+    CHECKPOINT_DIR,
+    LATEST,
+    NonFiniteError,
+    TrainingError,
+    build_optimizers,
+    is_chief,
+    latest_checkpoint,
+    load_state,
+    model_optimizers,
+    nonfinite_weights,
+    save_state,
+    seed_generators,
+)
+from i2i.common import atomic_write
 
 
 class TrainTask:
@@ -95,6 +99,20 @@ class TrainTask:
 
     name = "model"
     options_class: type = config_lib.NoOptions
+
+    def prepare(self, cfg: config_lib.Config) -> config_lib.Config:
+        """Check the options and the data before anything is written; settle what
+        depends on the data (e.g. CycleGAN's epoch: one pass over the larger domain).
+
+        Called once by `run` (also on resume), before the run directory is touched.
+
+        Returns:
+            The config to train with, recorded in config.json (default: `cfg`).
+
+        Raises:
+            TrainingError: the data or the options cannot work (one line).
+        """
+        return cfg
 
     def build_model(self, cfg):
         """Build and compile the model (called inside the strategy scope, under the
@@ -174,20 +192,15 @@ def log(message: str) -> None:
 # --------------------------------------------------------------------------- precision
 
 
-def gpu_visible() -> bool:
-    """True when TensorFlow sees at least one GPU."""
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
 def resolve_precision(name: str) -> str:
     """The Keras dtype policy for the run option `name` (`auto` looks for a GPU)."""
     if name not in config_lib.PRECISIONS:
         raise TrainingError(f"unknown precision {name!r} (use {', '.join(config_lib.PRECISIONS)})")
     if name != "auto":
         return name
-    return "mixed_float16" if gpu_visible() else "float32"
+    from i2i import precision
+
+    return "mixed_float16" if precision.gpu_visible() else "float32"
 
 
 # --------------------------------------------------------------------------- strategy
@@ -220,15 +233,6 @@ def make_strategy(name: str):
     return _STRATEGIES[name]
 
 
-def is_chief(strategy) -> bool:
-    """True on the worker that writes the run directory (always, without multiworker)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)():
-        return True
-    task_type, task_id = resolver.task_type, resolver.task_id
-    return task_type in (None, "chief") or (task_type == "worker" and task_id == 0)
-
-
 # --------------------------------------------------------------------------- data
 
 
@@ -249,101 +253,6 @@ def default_steps_per_epoch(steps: int, longest: int = 1000, shortest: int = 100
 def skip_batches(dataset, start_step: int):
     """`dataset` positioned after `start_step` batches (exact; reads what it skips)."""
     return dataset.skip(start_step) if start_step else dataset
-
-
-# --------------------------------------------------------------------------- state
-
-
-def seed_generators(model) -> list:
-    """Every `keras.random.SeedGenerator` of `model` and its layers, in a stable order.
-
-    Their states are part of a full checkpoint: `save_weights` does not store them.
-    """
-    import keras
-
-    found, seen = [], set()
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        generators = list(getattr(layer, "_seed_generators", []))
-        generators += [
-            value for value in vars(layer).values() if isinstance(value, keras.random.SeedGenerator)
-        ]
-        for generator in generators:
-            if id(generator) not in seen:
-                seen.add(id(generator))
-                found.append(generator)
-    return found
-
-
-def model_optimizers(model) -> list:
-    """The optimizers a compiled model trains with (GANModel: both)."""
-    optimizers = getattr(model, "optimizers", None)
-    if optimizers:
-        return list(optimizers)
-    return [model.optimizer] if getattr(model, "optimizer", None) is not None else []
-
-
-def build_optimizers(model) -> None:
-    """Create optimizer slots now, so `load_weights` can restore them."""
-    if hasattr(model, "build_optimizers"):
-        model.build_optimizers()
-        return
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and not optimizer.built:
-        optimizer.build(model.trainable_variables)
-
-
-def latest_checkpoint(run_dir) -> dict | None:
-    """The `checkpoints/latest.json` record (epoch, step, dir, logs) or None."""
-    path = Path(run_dir) / CHECKPOINT_DIR / LATEST
-    if not path.exists():
-        return None
-    try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise TrainingError(f"{path}: unreadable checkpoint record ({error})") from None
-    if not (path.parent / record["dir"]).is_dir():
-        raise TrainingError(f"{path}: names missing checkpoint {record['dir']}")
-    return record
-
-
-def save_state(model, directory) -> None:
-    """Write the full training state of `model` into `directory` (created)."""
-    import numpy as np
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    model.save_weights(str(directory / "state.weights.h5"))
-    states = {f"seed_{i}": np.asarray(g.state.value) for i, g in enumerate(seed_generators(model))}
-    np.savez(directory / "rng.npz", **states)
-
-
-def load_state(model, directory) -> None:
-    """Restore what `save_state` wrote (the model must be built and compiled)."""
-    import numpy as np
-
-    directory = Path(directory)
-    build_optimizers(model)
-    model.load_weights(str(directory / "state.weights.h5"))
-    with np.load(directory / "rng.npz") as saved:
-        generators = seed_generators(model)
-        if len(saved.files) != len(generators):
-            raise TrainingError(
-                f"{directory}: checkpoint holds {len(saved.files)} random generator states, "
-                f"the model has {len(generators)} (was the model changed?)"
-            )
-        for i, generator in enumerate(generators):
-            generator.state.assign(saved[f"seed_{i}"])
-
-
-def nonfinite_weights(model) -> str | None:
-    """Name of the first variable of `model` holding NaN/inf, or None."""
-    import numpy as np
-
-    for variable in model.weights:
-        value = np.asarray(variable.value if hasattr(variable, "value") else variable)
-        if value.dtype.kind == "f" and not np.isfinite(value).all():
-            return variable.path
-    return None
 
 
 # --------------------------------------------------------------------------- run
@@ -381,6 +290,7 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
     # A multi-worker strategy must exist before other TF ops: create it first.
     strategy = make_strategy(cfg.run.strategy)
     chief = is_chief(strategy)
+    cfg = task.prepare(cfg)
 
     precision = resolve_precision(cfg.run.precision)
     why = " (auto: GPU visible)" if cfg.run.precision == "auto" and precision != "float32" else ""
@@ -524,52 +434,9 @@ def save_float32_generator(network, path, card: dict) -> Path:
     weights) so inference on any device loads plain float32 math.
     """
     from i2i import zoo
+    from i2i.precision import float32_copy
 
     return zoo.save_generator(float32_copy(network), path, card)
-
-
-def float32_copy(network):
-    """`network` itself when all its layers compute in float32, else a float32 clone."""
-    if all(layer.dtype_policy.name == "float32" for layer in network._flatten_layers()):
-        return network
-    model_config = _float32_policies(network.get_config())
-    with _policy("float32"):
-        clone = network.__class__.from_config(model_config)
-    clone.set_weights(network.get_weights())
-    return clone
-
-
-class _policy:
-    """Context manager setting the global Keras dtype policy for a block."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        import keras
-
-        self.previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(self.name)
-
-    def __exit__(self, *exc):
-        import keras
-
-        keras.config.set_dtype_policy(self.previous)
-
-
-def _float32_policies(value):
-    """A config tree with every mixed dtype policy replaced by float32."""
-    if isinstance(value, dict):
-        if value.get("class_name") == "DTypePolicy":
-            name = value.get("config", {}).get("name", "")
-            if name.startswith("mixed_"):
-                return {**value, "config": {**value["config"], "name": "float32"}}
-        return {key: _float32_policies(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_float32_policies(item) for item in value]
-    if isinstance(value, str) and value.startswith("mixed_"):
-        return "float32"
-    return value
 
 
 def _truncate_csv(path: Path, start_epoch: int, chief: bool) -> None:
@@ -585,7 +452,4 @@ def _truncate_csv(path: Path, start_epoch: int, chief: bool) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(keep)
-    fd, temporary = tempfile.mkstemp(prefix=".log.", suffix=".csv", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(out.getvalue())
-    os.replace(temporary, path)
+    atomic_write(path, out.getvalue())

@@ -43,22 +43,18 @@ import hashlib
 import importlib
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from i2i.common import DIRECTIONS, I2IError, atomic_write, first_line
+
 CARD_DEFAULTS = {"task": "translation", "scale": 1, "value_range": [-1.0, 1.0], "stride": 1}
 ZOO_PATH_VARIABLE = "I2I_ZOO_PATH"
-DEFAULT_SR_MODEL = "srresnet-x4"
-DIRECTIONS = ("a2b", "b2a")
 RUN_GENERATOR = "generator.keras"
-# Files are written with mkstemp (owner-only); they get the usual umask mode instead.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
-class ZooError(Exception):
+class ZooError(I2IError):
     """A model could not be found or loaded; `str(error)` is one line for the user."""
 
 
@@ -129,9 +125,8 @@ def save_generator(model, path, card: dict) -> Path:
         raise ValueError(f"{path}: card is missing {', '.join(missing)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     weights_only = _uncompiled(model)
-    _atomic(path, lambda temporary: weights_only.save(temporary))
-    text = json.dumps(card, indent=2, sort_keys=True) + "\n"
-    _atomic(card_path(path), lambda temporary: Path(temporary).write_text(text))
+    atomic_write(path, weights_only.save)
+    atomic_write(card_path(path), json.dumps(card, indent=2, sort_keys=True) + "\n")
     return path
 
 
@@ -227,6 +222,13 @@ def resolve_model(name_or_path, direction: str | None = None) -> ModelFile:
     )
 
 
+def absolute_reference(name_or_path) -> str:
+    """What a run records for `--model`-like arguments: an existing path made absolute
+    (so `--resume` works from any directory), else the zoo name as given."""
+    path = Path(str(name_or_path)).expanduser()
+    return str(path.resolve()) if path.exists() else str(name_or_path)
+
+
 def load_generator(name_or_path, direction: str | None = None, unsafe: bool = False):
     """Load a generator and its card.
 
@@ -271,9 +273,9 @@ def load_generator(name_or_path, direction: str | None = None, unsafe: bool = Fa
                 "(e.g. a Lambda layer), which could run anything; if you trust this file, "
                 "pass --unsafe (unsafe=True)"
             ) from None
-        raise ModelLoadError(f"{entry.path}: cannot load ({_first_line(error)})") from None
+        raise ModelLoadError(f"{entry.path}: cannot load ({first_line(error)})") from None
     except Exception as error:  # zip, HDF5 and config errors all mean "not loadable"
-        reason = f"{type(error).__name__}: {_first_line(error)}"
+        reason = f"{type(error).__name__}: {first_line(error)}"
         raise ModelLoadError(f"{entry.path}: not a loadable Keras model ({reason})") from None
     if not isinstance(model, keras.Model) or len(model.inputs) != 1:
         raise ModelLoadError(f"{entry.path}: a generator is a keras.Model with one image input")
@@ -379,11 +381,6 @@ def _import_i2i_modules(path: Path) -> None:
         )
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def _uncompiled(model):
     """`model` itself if it was never compiled, else an uncompiled copy (same weights)."""
     if not getattr(model, "compiled", False) and getattr(model, "optimizer", None) is None:
@@ -392,19 +389,3 @@ def _uncompiled(model):
     copy = model.__class__.from_config(model.get_config())
     copy.set_weights(model.get_weights())
     return copy
-
-
-def _atomic(path: Path, write) -> None:
-    """Call `write(temporary_path)` then rename the temporary file onto `path`.
-
-    The file gets the mode a plain `open()` would give it (mkstemp's is owner-only).
-    """
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(temporary)
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -11,7 +11,7 @@ regions of longitude,
   the same quarter the pix2pix recipe (`recipes/day2night_earth.py`) holds out.
 
 The unpaired dataset (`trainA/`, `trainB/`) is built from the tiles, checked, and trained
-on with the training runner (`i2i.gans.cyclegan.CycleGANTask`, random crops inside the
+on with the training runner (`i2i.tasks.cyclegan.CycleGANTask`, random crops inside the
 tiles). The held-out day quarter is then translated whole by the exported
 `generator_a2b.keras` (as `i2i translate --direction a2b --tile 0` would) and scored
 against the real night map with PSNR / SSIM (`i2i.metrics`, RGB), beside the pix2pix
@@ -164,7 +164,7 @@ def main(argv=None) -> dict:
     started = time.time()
 
     from i2i import config, training, zoo
-    from i2i.gans.cyclegan import CycleGANOptions, CycleGANTask
+    from i2i.tasks.cyclegan import CycleGANOptions, CycleGANTask
 
     out = Path(args.out)
     day, night = earth.load_pair(Path(args.data))
@@ -198,9 +198,9 @@ def main(argv=None) -> dict:
         image_size=args.crop,
         preprocess="crop",  # random crops at full resolution: no resizing of the maps
         filters=args.filters,
-        blocks=args.blocks,
+        num_blocks=args.blocks,
         upsample=args.upsample,
-        d_filters=args.d_filters,
+        discriminator_filters=args.d_filters,
         d_layers=args.d_layers,
         gan_mode=args.gan_mode,
         lambda_cycle=args.lambda_cycle,
@@ -219,8 +219,7 @@ def main(argv=None) -> dict:
     cfg = config.Config(task=CycleGANTask.name, run=run, model=options)
     task = CycleGANTask()
     try:
-        task.check_data(cfg)
-        training.run(task, cfg, resume=args.resume)
+        training.run(task, cfg, resume=args.resume)  # checks the data first
     except training.TrainingError as error:
         raise SystemExit(f"day2night_cyclegan: {error}") from None
     trained = time.time()

@@ -145,7 +145,7 @@ def main(argv=None) -> dict:
     started = time.time()
 
     from i2i import config, training, zoo
-    from i2i.gans.pix2pix import Pix2PixOptions, Pix2PixTask
+    from i2i.tasks.pix2pix import Pix2PixOptions, Pix2PixTask
 
     out = Path(args.out)
     day, night = earth.load_pair(Path(args.data))
@@ -191,8 +191,7 @@ def main(argv=None) -> dict:
     cfg = config.Config(task=Pix2PixTask.name, run=run, model=options)
     task = Pix2PixTask()
     try:
-        task.check_data(cfg)
-        training.run(task, cfg, resume=args.resume)
+        training.run(task, cfg, resume=args.resume)  # checks the data first
     except training.TrainingError as error:
         raise SystemExit(f"day2night_earth: {error}") from None
     trained = time.time()

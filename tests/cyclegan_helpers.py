@@ -17,8 +17,8 @@ from i2i import imageio
 TINY_OPTIONS = {
     "image_size": 16,
     "filters": 4,
-    "blocks": 1,
-    "d_filters": 4,
+    "num_blocks": 1,
+    "discriminator_filters": 4,
     "d_layers": 1,
     "history_size": 3,
 }

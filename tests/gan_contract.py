@@ -9,7 +9,8 @@ def test_pix2pix_meets_the_gan_contract(tmp_path):
 
 `make_model()` must return a fresh, compiled model built the same way each call
 (same architecture and options); `batch` is one training batch (a dict of arrays as the
-model's data pipeline yields them). The checks:
+model's data pipeline yields them). The checks (1, 2 and 4 train one model in turn, so
+its train step is traced once; 3 and 4 build one more model each):
 
 1. `loss_names` are logged: one `fit` step logs `g_loss`, `d_loss` and every declared
    term, all finite;
@@ -53,8 +54,7 @@ def _generator_input(model, batch):
     return next(iter(batch.values()))
 
 
-def check_loss_names_logged(make_model, batch) -> None:
-    model = make_model()
+def check_loss_names_logged(model, batch) -> None:
     history = model.fit(_dataset(batch), epochs=1, verbose=0).history
     expected = {"g_loss", "d_loss", *model.loss_names}
     missing = expected - set(history)
@@ -63,8 +63,7 @@ def check_loss_names_logged(make_model, batch) -> None:
         assert math.isfinite(history[name][-1]), f"{name} = {history[name][-1]}"
 
 
-def check_optimizers_touch_only_their_networks(make_model, batch) -> None:
-    model = make_model()
+def check_optimizers_touch_only_their_networks(model, batch) -> None:
     generator_ids = {id(v) for v in model.generator_variables}
     discriminator_ids = {id(v) for v in model.discriminator_variables}
     assert generator_ids and discriminator_ids and not generator_ids & discriminator_ids
@@ -99,8 +98,7 @@ def check_config_round_trip(make_model, batch) -> None:
     )
 
 
-def check_state_restore(make_model, batch, tmp_path) -> None:
-    model = make_model()
+def check_state_restore(model, make_model, batch, tmp_path) -> None:
     model.fit(_dataset(batch, 2), epochs=1, verbose=0)
     training.save_state(model, tmp_path / "state")
 
@@ -122,7 +120,8 @@ def check_state_restore(make_model, batch, tmp_path) -> None:
 def check_gan_contract(make_model, batch, tmp_path) -> None:
     """Run every check of the GAN model contract (see the module docstring)."""
     keras.utils.set_random_seed(0)
-    check_loss_names_logged(make_model, batch)
-    check_optimizers_touch_only_their_networks(make_model, batch)
+    model = make_model()
+    check_loss_names_logged(model, batch)
+    check_optimizers_touch_only_their_networks(model, batch)
     check_config_round_trip(make_model, batch)
-    check_state_restore(make_model, batch, tmp_path)
+    check_state_restore(model, make_model, batch, tmp_path)

@@ -124,3 +124,54 @@ def test_read_rejects_unknown_keys_and_bad_types(tmp_path):
 def test_configs_are_frozen():
     with pytest.raises(AttributeError):
         base().run.epochs = 3
+
+
+@config.renamed(depth="num_blocks", old_mode="mode")
+@dataclass(frozen=True)
+class Renamed:
+    num_blocks: int = 9
+    mode: str = "a"
+
+
+def test_renamed_options_keep_their_old_names_with_a_deprecation(tmp_path):
+    from i2i.common import I2IDeprecationWarning
+
+    cfg = config.Config(task="t", model=Renamed())
+    with pytest.warns(I2IDeprecationWarning, match="'depth' is now 'num_blocks'"):
+        assert config.apply_overrides(cfg, ["depth=4"]).model.num_blocks == 4
+    with pytest.warns(I2IDeprecationWarning, match="'depth' is now 'num_blocks'"):
+        assert config.apply_overrides(cfg, ["model.depth=5"]).model.num_blocks == 5
+    with pytest.warns(I2IDeprecationWarning):
+        assert Renamed(depth=3) == Renamed(num_blocks=3)
+    with pytest.warns(I2IDeprecationWarning):
+        assert config.replace_model(cfg, old_mode="b").model.mode == "b"
+    # An older run's config.json: read with the new names, written back with them.
+    path = tmp_path / "config.json"
+    path.write_text('{"task": "t", "run": {}, "model": {"depth": 2, "old_mode": "c"}}')
+    with pytest.warns(I2IDeprecationWarning):
+        old = config.read(path, Renamed)
+    assert old.model == Renamed(num_blocks=2, mode="c")
+    config.write(old, path)
+    assert config.read(path, Renamed) == old
+    with pytest.raises(config.ConfigError, match="not both"):
+        config.replace_model(cfg, depth=1, num_blocks=2)
+
+
+@pytest.mark.parametrize(
+    "module, options, old, new",
+    [
+        ("i2i.tasks.cyclegan", "CycleGANOptions", "blocks", "num_blocks"),
+        ("i2i.tasks.cyclegan", "CycleGANOptions", "d_filters", "discriminator_filters"),
+        ("i2i.tasks.srgan", "SRGANOptions", "init", "init_from"),
+    ],
+)
+def test_the_renamed_task_options(module, options, old, new):
+    import importlib
+
+    from i2i.common import I2IDeprecationWarning
+
+    options_class = getattr(importlib.import_module(module), options)
+    value = "runs/sr" if new == "init_from" else 3
+    with pytest.warns(I2IDeprecationWarning, match=f"'{old}' is now '{new}'"):
+        data = {"task": "x", "model": {old: value}}
+        assert getattr(config.Config.from_dict(data, options_class).model, new) == value

@@ -9,7 +9,8 @@ from data_helpers import corrupt, night, small, views, write_combined, write_fol
 
 from i2i import imageio
 from i2i.cli import cli
-from i2i.data.check import DatasetError, check_dataset, detect_layout
+from i2i.data.check import DatasetError, check_dataset
+from i2i.data.layout import detect_layout
 
 
 def invoke(*args):

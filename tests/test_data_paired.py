@@ -130,19 +130,19 @@ def test_crop_mode_needs_equal_sizes(tmp_path, images):
     assert len(paired_dataset(tmp_path, image_size=32)) == 1  # resize_and_crop: fine
 
 
-def test_skip_batches_is_an_exact_resume_position(tmp_path, images):
+def test_a_resumed_stream_continues_exactly(tmp_path, images):
+    # What the pix2pix task does on --resume: the same seeded, repeated stream, positioned
+    # after the batches already trained on (training.skip_batches).
+    from i2i import training
+
     a, b = images
     write_split(tmp_path, a, b)
 
     def stream(skip, count):
-        dataset = paired_dataset(
-            tmp_path, batch_size=2, image_size=32, seed=5, repeat=True, skip_batches=skip
-        )
-        return [x["source"] for x in batches(dataset.take(count))]
+        dataset = paired_dataset(tmp_path, batch_size=2, image_size=32, seed=5, repeat=True)
+        return [x["source"] for x in batches(training.skip_batches(dataset, skip).take(count))]
 
     full = stream(0, 6)  # two epochs of 3 batches
     resumed = stream(2, 3)  # from the last batch of epoch 1 into epoch 2
     for x, y in zip(full[2:5], resumed, strict=True):
         np.testing.assert_array_equal(x, y)
-    with pytest.raises(ValueError, match="repeat=True"):
-        paired_dataset(tmp_path, image_size=32, skip_batches=1)

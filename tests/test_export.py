@@ -292,9 +292,11 @@ def test_existing_output_is_refused_then_replaced_with_force(generators, tmp_pat
 
 
 def test_export_that_disagrees_with_keras_is_not_written(generators, tmp_path, monkeypatch):
+    from i2i.export import verify
+
     model, card = generators("srresnet")
-    run = export.run_artifact
-    monkeypatch.setattr(export, "run_artifact", lambda *args: run(*args) + 0.01)
+    run = verify.run_artifact
+    monkeypatch.setattr(verify, "run_artifact", lambda *args: run(*args) + 0.01)
     with pytest.raises(export.ExportError, match="differs from the Keras model by 0.01"):
         export.export_generator(model, tmp_path / "sr.onnx", card=card, onnx_input="float")
     assert list(tmp_path.iterdir()) == []

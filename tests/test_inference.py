@@ -19,6 +19,7 @@ from inference_helpers import (
 
 from i2i import imageio, inference
 from i2i.inference import Engine, InferenceError, plan_axis, tile_weights
+from i2i.inference import engine as engine_module
 
 TOLERANCE = 1e-5
 
@@ -243,7 +244,7 @@ def test_in_place_quantization_matches_imageio():
     x[0, :4, 0] = [0.5 / 255, 1.5 / 255, -1e-9, 1.0]  # rounding ties and the ends
     for dtype, value_range in ((np.uint8, (0.0, 1.0)), (np.uint16, (-1.0, 1.0))):
         target = np.zeros(x.shape, dtype)
-        inference._quantize_into(target, x.copy(), value_range)
+        engine_module._quantize_into(target, x.copy(), value_range)
         np.testing.assert_array_equal(target, imageio.from_float(x, dtype, value_range))
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from i2i import imageio, zoo
+from i2i.common import DEFAULT_SR_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -59,7 +60,7 @@ def test_the_main_job_upscales_the_examples_4x_with_the_shipped_model(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     inputs = sorted(p for p in (tmp_path / "examples").iterdir() if imageio.is_image_file(p))
     assert 3 <= len(inputs) <= 5
-    assert f"with {zoo.DEFAULT_SR_MODEL} (x4" in done.stderr
+    assert f"with {DEFAULT_SR_MODEL} (x4" in done.stderr
     assert f"Wrote {len(inputs)} images to upscaled/" in done.stdout  # where the results went
     for path in inputs:
         source = imageio.read_image(path)

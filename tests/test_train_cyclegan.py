@@ -15,7 +15,7 @@ from cyclegan_helpers import A_PHOTOS, B_PHOTOS, TINY_SETS, random_crops, write_
 
 from i2i import config, imageio, training, zoo
 from i2i.cli import cli
-from i2i.gans.cyclegan import CycleGANOptions
+from i2i.tasks.cyclegan import CycleGANOptions
 
 TINY_ARGS = ["--image-size", "16"] + [arg for s in TINY_SETS for arg in ("--set", s)]
 

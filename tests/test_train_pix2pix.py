@@ -10,7 +10,8 @@ from data_helpers import night, views, write_combined, write_split
 
 from i2i import config, imageio, training, zoo
 from i2i.cli import cli
-from i2i.gans.pix2pix import FINETUNE_LEARNING_RATE, Pix2PixOptions, build_pix2pix
+from i2i.gans.pix2pix import build_pix2pix
+from i2i.tasks.pix2pix import FINETUNE_LEARNING_RATE, Pix2PixOptions
 
 # A 2-level U-Net (stride 4) and a 1-layer PatchGAN, 4 filters each: seconds per run.
 TINY = [

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from i2i import config, imageio, training, zoo
 from i2i.cli import cli
-from i2i.commands.srgan import SRGANOptions, SRGANTask
 from i2i.losses import VGG19_NOTOP_FILE
+from i2i.tasks.srgan import SRGANOptions, SRGANTask
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## SRGAN: adversarial fine-tuning"
@@ -104,7 +104,7 @@ def test_stage2_starts_from_stage1_and_validates_against_bicubic(workspace):
     run = root / "runs" / "srgan_x4"
     cfg = config.read(run / "config.json", SRGANOptions)
     assert cfg.task == "srgan" and cfg.model.scale == 4
-    assert cfg.model.init == str(root / "runs" / "sr_x4")
+    assert cfg.model.init_from == str(root / "runs" / "sr_x4")
     rows = list(csv.DictReader((run / "log.csv").open()))
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
     for row in rows:
@@ -173,7 +173,7 @@ def test_resume_in_a_copy_needs_no_init(workspace, tmp_path, monkeypatch):
     run = tmp_path / "moved"
     shutil.copytree(root / "runs" / "srgan_x4", run)
     cfg = config.read(run / "config.json", SRGANOptions)
-    config.write(config.replace_model(cfg, init=str(tmp_path / "gone")), run / "config.json")
+    config.write(config.replace_model(cfg, init_from=str(tmp_path / "gone")), run / "config.json")
     monkeypatch.chdir(root)
     generator, card = SRGANTask()._init_generator(config.replace(cfg, out=str(run)))
     assert card["scale"] == 4 and generator.count_params() > 0

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from i2i import config, imageio, training
 from i2i.cli import cli
-from i2i.commands.sr import SRResNetOptions, SRResNetTask
+from i2i.tasks.srresnet import SRResNetOptions, SRResNetTask
 
 TINY = [
     "--set", "num_blocks=1", "--set", "filters=8", "--set", "patch_size=32",

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from tiny_gan import TinyGANTask, TinyOptions, TinyPlainTask, tiny_arrays
 
-from i2i import config, training
+from i2i import config, precision, training
 
 
 def make_config(out, model=None, **run):
@@ -137,9 +137,9 @@ def test_default_steps_per_epoch():
 
 
 def test_auto_precision_follows_gpu_presence(monkeypatch):
-    monkeypatch.setattr(training, "gpu_visible", lambda: True)
+    monkeypatch.setattr(precision, "gpu_visible", lambda: True)
     assert training.resolve_precision("auto") == "mixed_float16"
-    monkeypatch.setattr(training, "gpu_visible", lambda: False)
+    monkeypatch.setattr(precision, "gpu_visible", lambda: False)
     assert training.resolve_precision("auto") == "float32"
     assert training.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
     with pytest.raises(training.TrainingError):

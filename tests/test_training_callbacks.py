@@ -1,7 +1,6 @@
 """Callbacks: linear LR decay across a resume, sample grids, checkpoint refusal of NaN."""
 
 import csv
-import json
 
 import keras
 import numpy as np
@@ -96,32 +95,3 @@ def test_checkpoint_refuses_non_finite_weights(tmp_path):
         "latest.json",
     ]
     assert keras.config.dtype_policy().name == "float32"
-
-
-class FakeValidation(keras.callbacks.Callback):
-    """Adds a made-up `val_score` sequence to the epoch logs."""
-
-    def __init__(self, scores):
-        super().__init__()
-        self.scores = list(scores)
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["val_score"] = self.scores[epoch]
-
-
-def test_keep_best_saves_only_improvements_across_resume(tmp_path):
-    card = TinyPlainTask().card(make_config(tmp_path))
-    path = tmp_path / "run" / "best" / "generator.keras"
-
-    def task():
-        return TinyPlainTask(
-            [FakeValidation([1.0, 3.0, 2.0, 2.5]), callbacks.KeepBest("val_score", path, card)]
-        )
-
-    training.run(task(), make_config(tmp_path / "run", steps=6, steps_per_epoch=2))
-    saved = json.loads(path.with_suffix(".json").read_text())
-    assert saved["best"] == {"monitor": "val_score", "value": 3.0, "epoch": 2}
-    stamp = path.stat().st_mtime_ns
-    training.run(task(), make_config(tmp_path / "run", steps=8, steps_per_epoch=2), resume=True)
-    assert path.stat().st_mtime_ns == stamp  # 2.5 after resume is not better than 3.0
-    assert keras.saving.load_model(path).output_shape == (None, None, None, 3)

@@ -1,6 +1,7 @@
 """`i2i train cyclegan`: train a CycleGAN on an unpaired dataset (trainA/ trainB/).
 
-TensorFlow (and the model, `i2i.gans.cyclegan`) is imported inside the command body.
+The task (options, data, epochs, card) is `i2i.tasks.cyclegan`; TensorFlow is imported
+inside the command body.
 """
 
 from __future__ import annotations
@@ -36,36 +37,23 @@ def cyclegan(data, image_size, run):
     The run directory then holds generator_a2b.keras and generator_b2a.keras, for
     `i2i translate IN OUT --model RUN_DIR --direction a2b|b2a`.
 
-    Model options go through --set (see `i2i.gans.cyclegan.CycleGANOptions`):
-    filters, blocks, d_filters, d_layers, norm, gan_mode, lambda_cycle, lambda_identity,
-    history_size, lr, beta_1, decay_epochs, load_size, preprocess, flip.
+    Model options go through --set (see `i2i.tasks.cyclegan.CycleGANOptions`):
+    filters, num_blocks, discriminator_filters, d_layers, norm, gan_mode, lambda_cycle,
+    lambda_identity, history_size, lr, beta_1, decay_epochs, load_size, preprocess, flip.
 
     \b
     Examples:
       i2i train cyclegan --data data/day2night --out runs/day2night --epochs 200
       i2i train cyclegan --data data/d2n --out runs/small --image-size 128 \\
-          --set blocks=6 --set filters=32 --steps 20000 --set steps_per_epoch=1000
+          --set num_blocks=6 --set filters=32 --steps 20000 --set steps_per_epoch=1000
       i2i train cyclegan --out runs/day2night --resume
     """
-    from i2i import config as config_lib
-    from i2i.data.check import DatasetError
-    from i2i.gans import translation
-    from i2i.gans.cyclegan import CycleGANTask
+    from i2i.tasks.cyclegan import CycleGANTask
 
-    task = CycleGANTask()
-    model = {"data": data, "image_size": image_size}
     if not run.resume:
         if data is None:
             raise click.UsageError("give --data DIR (a folder with trainA/ and trainB/)")
         if run.batch_size is None:
             run.batch_size = DEFAULT_BATCH_SIZE
-        try:
-            cfg = run.config(task, model)
-            if run.steps is None and cfg.run.steps_per_epoch is None:
-                # An epoch = one pass over the larger domain (the reference's epoch),
-                # pinned in config.json so a resume keeps the same epochs and schedule.
-                steps = task.steps_per_epoch(cfg.model.data, cfg.run.batch_size)
-                run.assignments = (f"run.steps_per_epoch={steps}", *run.assignments)
-        except (config_lib.ConfigError, DatasetError) as error:
-            raise click.ClickException(str(error)) from None
-    translation.execute(run, task, model)
+    # The task pins the epoch to one pass over the larger domain (the reference's).
+    run.execute(CycleGANTask(), {"data": data, "image_size": image_size})

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from i2i.common import SET_DEGRADATIONS
+
 _FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 _OUT = click.Path(file_okay=False, path_type=Path)
 _FRACTION = click.FloatRange(0.0, 1.0, max_open=True)
@@ -114,7 +116,7 @@ def unpaired(a_dir, b_dir, out, test_fraction, seed, force):
 )
 @click.option(
     "--degrade",
-    type=click.Choice(["bicubic", "realistic", "phone"]),
+    type=click.Choice(SET_DEGRADATIONS),
     default="bicubic",
     show_default=True,
     help="LR by MATLAB bicubic, the Real-ESRGAN high-order degradation (blur, resize, "

@@ -9,8 +9,9 @@ import os
 
 import click
 
-FORMATS = ("savedmodel", "tflite", "onnx")
-PRECISIONS = ("float32", "float16")
+from i2i.commands.options import direction_option, unsafe_option
+from i2i.common import EXPORT_FORMATS as FORMATS
+from i2i.common import EXPORT_PRECISIONS as PRECISIONS
 
 
 @click.command("export")
@@ -32,12 +33,7 @@ PRECISIONS = ("float32", "float16")
     help="float16: half-size weights (TFLite: float16 weights computed in float32 on "
     "CPU; SavedModel/ONNX: float16 compute, float32 output).",
 )
-@click.option(
-    "--direction",
-    type=click.Choice(("a2b", "b2a")),
-    default=None,
-    help="Which generator of a two-way (CycleGAN) model [default: a2b].",
-)
+@direction_option
 @click.option(
     "--onnx-input",
     type=click.Choice(("uint8", "float")),
@@ -54,11 +50,7 @@ PRECISIONS = ("float32", "float16")
     help="ONNX opset.",
 )
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-@click.option(
-    "--unsafe",
-    is_flag=True,
-    help="Allow model files that contain Python code (only for files you trust).",
-)
+@unsafe_option
 def export(model_name, out, format_, precision, direction, onnx_input, opset, force, unsafe):
     """Export a generator for deployment without i2i: TensorFlow SavedModel (TF Serving),
     TFLite (mobile, LiteRT) or ONNX (ONNX Runtime and others).
@@ -82,24 +74,21 @@ def export(model_name, out, format_, precision, direction, onnx_input, opset, fo
     from i2i import export as exporting
     from i2i import zoo
 
-    try:
-        format_ = exporting.infer_format(out, format_)
-        exporting.check_output(out, force)
-        entry = zoo.resolve_model(model_name, direction)
-        click.echo(f"export: {entry.label} -> {out} ({format_}, {precision})", err=True)
-        result = exporting.export_generator(
-            entry,
-            out,
-            format_,
-            precision=precision,
-            direction=direction,
-            force=force,
-            opset=opset,
-            onnx_input=onnx_input,
-            unsafe=unsafe,
-        )
-    except (exporting.ExportError, zoo.ZooError) as error:
-        raise click.ClickException(str(error)) from None
+    format_ = exporting.infer_format(out, format_)
+    exporting.check_output(out, force)
+    entry = zoo.resolve_model(model_name, direction)
+    click.echo(f"export: {entry.label} -> {out} ({format_}, {precision})", err=True)
+    result = exporting.export_generator(
+        entry,
+        out,
+        format_,
+        precision=precision,
+        direction=direction,
+        force=force,
+        opset=opset,
+        onnx_input=onnx_input,
+        unsafe=unsafe,
+    )
 
     card = result.card
     low, high = card["value_range"]

@@ -11,8 +11,10 @@ import sys
 
 import click
 
-PRECISIONS = ("auto", "float32", "float16", "bfloat16")
-EXTENSIONS = ("same", "png", "jpg", "webp")
+from i2i.commands.options import direction_option, unsafe_option
+from i2i.common import DEFAULT_SR_MODEL
+from i2i.common import INFERENCE_PRECISIONS as PRECISIONS
+from i2i.common import OUTPUT_EXTENSIONS as EXTENSIONS
 
 
 def _io_options(function):
@@ -72,11 +74,7 @@ def _io_options(function):
             show_default=True,
             help="Compute precision (float16/bfloat16: mixed; auto: float16 on GPU only).",
         ),
-        click.option(
-            "--unsafe",
-            is_flag=True,
-            help="Allow model files that contain Python code (only for files you trust).",
-        ),
+        unsafe_option,
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]
     for option in reversed(options):
@@ -89,7 +87,7 @@ def _io_options(function):
     "-m",
     "--model",
     "model_name",
-    default="srresnet-x4",
+    default=DEFAULT_SR_MODEL,
     show_default=True,
     metavar="NAME_OR_PATH",
     help="Zoo name, .keras file or training run directory.",
@@ -133,12 +131,7 @@ def upscale(model_name, outscale, alpha, **options):
     metavar="NAME_OR_PATH",
     help="Zoo name, .keras file or training run directory.",
 )
-@click.option(
-    "--direction",
-    type=click.Choice(("a2b", "b2a")),
-    default=None,
-    help="Which generator of a two-way (CycleGAN) model [default: a2b].",
-)
+@direction_option
 @click.option(
     "--strength",
     type=click.FloatRange(0.0, 1.0),
@@ -165,28 +158,25 @@ def _run(command, model_name, direction, engine_options, options):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from i2i import inference, zoo
 
-    try:
-        jobs = inference.plan_jobs(
-            options["inputs"],
-            options["output"],
-            recursive=options["recursive"],
-            ext=options["ext"],
-            suffix=options["suffix"],
-        )
-        entry = zoo.resolve_model(model_name, direction)
-        _check_task(command, entry)
-        model, card = zoo.load_generator(entry, direction, unsafe=options["unsafe"])
-        engine = inference.Engine(
-            model,
-            card,
-            tile=options["tile"],
-            tile_overlap=options["tile_overlap"],
-            batch_size=options["batch_size"],
-            precision=options["precision"],
-            **engine_options,
-        )
-    except (inference.InferenceError, zoo.ZooError) as error:
-        raise click.ClickException(str(error)) from None
+    jobs = inference.plan_jobs(
+        options["inputs"],
+        options["output"],
+        recursive=options["recursive"],
+        ext=options["ext"],
+        suffix=options["suffix"],
+    )
+    entry = zoo.resolve_model(model_name, direction)
+    _check_task(command, entry)
+    model, card = zoo.load_generator(entry, direction, unsafe=options["unsafe"])
+    engine = inference.Engine(
+        model,
+        card,
+        tile=options["tile"],
+        tile_overlap=options["tile_overlap"],
+        batch_size=options["batch_size"],
+        precision=options["precision"],
+        **engine_options,
+    )
 
     output = options["output"]
     tiling = (

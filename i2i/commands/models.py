@@ -9,6 +9,8 @@ import json
 
 import click
 
+from i2i.commands.options import direction_option
+
 
 @click.group()
 def models():
@@ -45,7 +47,7 @@ def list_models():
 
 @models.command("info")
 @click.argument("name_or_path")
-@click.option("--direction", type=click.Choice(("a2b", "b2a")), default=None)
+@direction_option
 def info(name_or_path, direction):
     """Show a model's card: NAME_OR_PATH is a zoo name, .keras file or run directory."""
     from i2i import zoo

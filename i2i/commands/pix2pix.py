@@ -6,16 +6,19 @@ i2i train pix2pix --out runs/facades --resume
 i2i finetune runs/facades --data my_pairs --out runs/mine --steps 2000
 ```
 
-TensorFlow is imported inside the command bodies (through `i2i.gans.pix2pix`).
+The task (options, data, fine-tuning, card) is `i2i.tasks.pix2pix`; TensorFlow is
+imported inside the command bodies.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
 from i2i.commands.train import run_options
+from i2i.common import DIRECTIONS
 
-DIRECTIONS = ("a2b", "b2a")
 # pix2pix trains with one image per batch (the reference default), not the runner's 16.
 DEFAULT_BATCH_SIZE = 1
 
@@ -53,17 +56,16 @@ def pix2pix(data, direction, image_size, run):
 
     Writes RUN_DIR/generator.keras (+ card), checkpoints, log.csv and TensorBoard logs.
     Model options (`--set filters=32`, `--set l1_weight=50`, `--set gan_mode=lsgan`,
-    `--set lr=1e-4`...) are listed in `i2i.gans.pix2pix.Pix2PixOptions`.
+    `--set lr=1e-4`...) are listed in `i2i.tasks.pix2pix.Pix2PixOptions`.
     """
-    from i2i.gans import translation
-    from i2i.gans.pix2pix import Pix2PixTask
+    from i2i.tasks.pix2pix import Pix2PixTask
 
     if data is None and not run.resume:
         raise click.UsageError("--data DIR is required (unless --resume)")
     if run.batch_size is None and not run.resume:
         run.batch_size = DEFAULT_BATCH_SIZE
     model = {"data": data, "direction": direction, "image_size": image_size}
-    translation.execute(run, Pix2PixTask(), model)
+    run.execute(Pix2PixTask(), model)
 
 
 @click.command("finetune")
@@ -78,29 +80,17 @@ def finetune(source, data, direction, image_size, run):
     network options come from the source; the learning rate defaults to 2e-5, a tenth
     of training from scratch (change it with --set lr=...).
     """
-    from i2i import training
-    from i2i.gans import translation
-    from i2i.gans.pix2pix import Pix2PixTask, finetune_options
+    from i2i.tasks.pix2pix import Pix2PixTask, finetune_options
 
     if not run.out:
         raise click.UsageError("--out RUN_DIR is required")
     if run.resume:
         # Everything else comes back from RUN_DIR/config.json.
-        translation.execute(run, Pix2PixTask(), {"data": data})
+        run.execute(Pix2PixTask(), {"data": data})
         return
     if data is None:
         raise click.UsageError("--data DIR is required")
     if run.batch_size is None:
         run.batch_size = DEFAULT_BATCH_SIZE
-    try:
-        options = finetune_options(source, data=data, direction=direction, image_size=image_size)
-    except training.TrainingError as error:
-        raise click.ClickException(str(error)) from None
-    translation.execute(run, Pix2PixTask(), vars_of(options))
-
-
-def vars_of(options) -> dict:
-    """A frozen options dataclass as a plain dict."""
-    import dataclasses
-
-    return dataclasses.asdict(options)
+    options = finetune_options(source, data=data, direction=direction, image_size=image_size)
+    run.execute(Pix2PixTask(), dataclasses.asdict(options))

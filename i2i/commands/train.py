@@ -1,8 +1,9 @@
 """`i2i train ...`: the training command group and the run options every model shares.
 
-A model adds a subcommand to the `train` group, decorated with `run_options`, builds its
-`i2i.training.TrainTask` inside the body (TensorFlow is imported there, never here) and
-hands it to `run.execute`:
+A model adds a subcommand to the `train` group, decorated with `run_options`, makes its
+`i2i.training.TrainTask` (from `i2i.tasks`) inside the body and hands it to
+`run.execute`, which resolves the config once and calls `i2i.training.run` once
+(TensorFlow is imported there, never here):
 
 ```python
 import click
@@ -15,7 +16,7 @@ from i2i.commands.train import run_options, train
 @run_options
 def srresnet(data, run):
     \"\"\"Train an SRResNet generator with a pixel loss.\"\"\"
-    from i2i.sr_tasks import SRResNetTask
+    from i2i.tasks.srresnet import SRResNetTask
 
     run.execute(SRResNetTask(), model={"data": data})
 ```
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 import click
 
 from i2i import config as config_lib
+from i2i.common import I2IError
 
 RUN_OPTION_NAMES = (
     "out",
@@ -116,7 +118,7 @@ class RunRequest:
         try:
             cfg = self.config(task, model)
             result = training.run(task, cfg, resume=self.resume)
-        except (config_lib.ConfigError, training.TrainingError) as error:
+        except I2IError as error:
             raise click.ClickException(str(error)) from None
         for path in result.exported:
             click.echo(f"saved {path}")

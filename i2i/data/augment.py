@@ -1,4 +1,4 @@
-"""Geometric augmentation shared by the pipelines: resize, crop, flip, rotate.
+"""Geometric augmentation shared by the translation pipelines: resize, crop, flip.
 
 Every op takes a LIST of images and applies the SAME transform to each of them, so a
 source and its target (or an LR patch and its HR patch, at one scale) stay aligned. The
@@ -118,12 +118,6 @@ def random_flip(images, seed):
         tf.cond(flip, lambda x=image: tf.reverse(x, axis=[1]), lambda x=image: x)
         for image in images
     ]
-
-
-def random_rot90(images, seed):
-    """Rotate all images by the same random multiple of 90 degrees (square images)."""
-    k = tf.random.stateless_uniform([], seed, 0, 4, dtype=tf.int32)
-    return [tf.image.rot90(image, k) for image in images]
 
 
 def random_jitter(images, size: int, seed, load_size: int | None = None, flip: bool = True):

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +37,10 @@ from pathlib import Path
 import numpy as np
 
 from i2i import imageio
+from i2i.common import SET_DEGRADATIONS, atomic_write
 from i2i.data import check
-from i2i.data.check import DatasetError
 from i2i.data.decode import as_rgb
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+from i2i.data.layout import DatasetError, match_by_stem
 
 
 @dataclass
@@ -128,18 +125,7 @@ def copy_file(source, target) -> Path:
     """Copy bytes atomically (hidden temporary file in the target folder, then rename)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent
-    )
-    try:
-        with os.fdopen(fd, "wb") as file, open(source, "rb") as src:
-            shutil.copyfileobj(src, file)
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(target, lambda temporary: shutil.copyfile(source, temporary))
 
 
 def _run(jobs, function, desc: str):
@@ -162,12 +148,6 @@ def _verify(paths, result: BuildResult) -> dict:
     info = check.inspect_files(paths, "reading")
     result.skipped += [(str(p), i.error) for p, i in info.items() if i.error]
     return info
-
-
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image
-    return np.round(image.astype(np.float32) / 257.0).astype(np.uint8)
 
 
 # --- paired ----------------------------------------------------------------------------
@@ -204,7 +184,7 @@ def build_paired(
     out = prepare_out(out, [a_dir, b_dir], force)
     layout = "paired-combined" if combine else "paired-split"
     result = BuildResult(out=str(out), layout=layout)
-    pairs, unmatched, ambiguous = check.match_by_stem(
+    pairs, unmatched, ambiguous = match_by_stem(
         imageio.list_images(a_dir), imageio.list_images(b_dir)
     )
     result.skipped += [
@@ -239,7 +219,7 @@ def build_paired(
         # Combined files are RGB, as the pipelines read them.
         left, right = (as_rgb(imageio.read_image(p)) for p in (a, b))
         if left.dtype != right.dtype:
-            left, right = _to_uint8(left), _to_uint8(right)
+            left, right = imageio.to_uint8(left), imageio.to_uint8(right)
         combined = np.concatenate([left, right], axis=1)
         imageio.write_image(out / split / f"{a.stem}.png", combined, protect=protect)
 
@@ -332,7 +312,7 @@ def build_sr(
         raise DatasetError(f"scale must be an integer of at least 2, got {scale}")
     if patch is not None and (patch < scale or patch % scale):
         raise DatasetError(f"patch {patch} is not a multiple of the scale {scale}")
-    if degrade not in (*sr.DEGRADATIONS, "phone"):
+    if degrade not in SET_DEGRADATIONS:
         raise DatasetError(f"unknown degradation {degrade!r} (use bicubic, realistic or phone)")
     if not isinstance(degrade_options, degradations.Degradation):
         try:
@@ -342,7 +322,7 @@ def build_sr(
     out = prepare_out(out, [hr_dir], force)
     result = BuildResult(out=str(out), layout="sr-pairs", scale=int(scale))
     files = imageio.list_images(hr_dir)
-    _, _, ambiguous = check.match_by_stem(files, [])
+    _, _, ambiguous = match_by_stem(files, [])
     result.skipped += [(str(p), "another file has the same name (stem)") for p in ambiguous]
     files = [p for p in files if p not in ambiguous]
     info = _verify(files, result)
@@ -362,7 +342,7 @@ def build_sr(
 
     def write(job):
         index, path = job
-        hr = _to_uint8(as_rgb(imageio.read_image(path)))
+        hr = imageio.to_uint8(as_rgb(imageio.read_image(path)))
         if patch:
             top, left = (hr.shape[0] - patch) // 2, (hr.shape[1] - patch) // 2
             hr = hr[top : top + patch, left : left + patch]

@@ -29,7 +29,7 @@ Reference:
 
 from __future__ import annotations
 
-from i2i.data import check
+from i2i.data.layout import paired_files, require_sizes, split_folder
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -47,7 +47,6 @@ def paired_dataset(
     flip: bool = True,
     seed: int | None = None,
     repeat: bool = False,
-    skip_batches: int = 0,
     drop_remainder: bool | None = None,
     layout: str | None = None,
 ):
@@ -69,9 +68,6 @@ def paired_dataset(
         flip: random left-right mirror when training.
         seed: makes the order and the augmentation the same on every run.
         repeat: repeat forever (pass `steps_per_epoch` to `fit`); each pass is reshuffled.
-        skip_batches: start the (repeated) stream at this batch, as if that many batches
-            had been read: an exact resume position that costs nothing (file names and
-            seeds are skipped before any image is decoded). Needs `repeat=True`.
         drop_remainder: drop a last incomplete batch; default: `training`.
         layout: "paired-combined" or "paired-split" when detection guesses wrong.
 
@@ -90,15 +86,13 @@ def paired_dataset(
     if direction not in DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r} (use a2b or b2a)")
     training = split == "train" if training is None else training
-    if skip_batches and not repeat:
-        raise ValueError("skip_batches needs repeat=True (each pass would start there)")
     augment.check_preprocess(preprocess, image_size, load_size, training)
     drop_remainder = training if drop_remainder is None else drop_remainder
-    folder = check.split_folder(root, split)
-    layout, items = check.paired_files(root, split, layout)
+    folder = split_folder(root, split)
+    layout, items = paired_files(root, split, layout)
     combined = layout == "paired-combined"
     crops = training or preprocess == "crop"
-    check.require_sizes(
+    require_sizes(
         items,
         image_size if crops else None,
         folder,
@@ -130,8 +124,6 @@ def paired_dataset(
         return {"source": source, "target": target}
 
     dataset = tf.data.Dataset.zip(files, augment.seed_stream(seed))
-    # One example per (file, seed) element: skipping them skips whole batches exactly.
-    dataset = dataset.skip(skip_batches * batch_size)
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -139,4 +131,4 @@ def paired_dataset(
 
 def paired_count(root, split: str = "train", layout: str | None = None) -> int:
     """How many pairs a split holds (without building a pipeline)."""
-    return len(check.paired_files(root, split, layout)[1])
+    return len(paired_files(root, split, layout)[1])

@@ -21,7 +21,7 @@ Reference:
 
 from __future__ import annotations
 
-from i2i.data import check
+from i2i.data.layout import require_sizes, unpaired_files
 
 
 def unpaired_dataset(
@@ -36,7 +36,6 @@ def unpaired_dataset(
     flip: bool = True,
     seed: int | None = None,
     repeat: bool = False,
-    skip_batches: int = 0,
     drop_remainder: bool | None = None,
 ):
     """A `tf.data.Dataset` of unpaired batches `{"a", "b"}`, float32 in [-1, 1].
@@ -54,9 +53,6 @@ def unpaired_dataset(
         flip: random left-right mirror when training.
         seed: makes the orders and the augmentation the same on every run.
         repeat: repeat forever (pass `steps_per_epoch` to `fit`).
-        skip_batches: start the (repeated) stream at this batch, as if that many batches
-            had been read: an exact resume position that costs nothing (file names and
-            seeds are skipped before any image is decoded). Needs `repeat=True`.
         drop_remainder: drop a last incomplete batch; default: `training`.
 
     Returns:
@@ -72,14 +68,12 @@ def unpaired_dataset(
     from i2i.data.decode import decode_map
 
     training = split == "train" if training is None else training
-    if skip_batches and not repeat:
-        raise ValueError("skip_batches needs repeat=True (each pass would start there)")
     augment.check_preprocess(preprocess, image_size, load_size, training)
     drop_remainder = training if drop_remainder is None else drop_remainder
-    domains = check.unpaired_files(root, split)
+    domains = unpaired_files(root, split)
     crops = training or preprocess == "crop"
     for files in domains:
-        check.require_sizes(files, image_size if crops else None, files[0].parent)
+        require_sizes(files, image_size if crops else None, files[0].parent)
     decode = decode_map((-1.0, 1.0))
 
     def load(path, element_seed):
@@ -97,8 +91,6 @@ def unpaired_dataset(
         if training:
             stream = stream.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
         stream = tf.data.Dataset.zip(stream.repeat(), augment.seed_stream(jitter_seed))
-        # One example per (file, seed) element: skipping them skips whole batches exactly.
-        stream = stream.skip(skip_batches * batch_size)
         streams.append(stream.map(load, num_parallel_calls=tf.data.AUTOTUNE))
 
     dataset = tf.data.Dataset.zip({"a": streams[0], "b": streams[1]})
@@ -110,5 +102,5 @@ def unpaired_dataset(
 
 def unpaired_counts(root, split: str = "train") -> tuple[int, int]:
     """`(len(A), len(B))` of a split (an epoch is the larger)."""
-    a, b = check.unpaired_files(root, split)
+    a, b = unpaired_files(root, split)
     return len(a), len(b)

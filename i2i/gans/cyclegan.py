@@ -17,8 +17,8 @@ images through an image history of 50 per domain (`i2i.layers.ImageHistory`: var
 so it works in a compiled step and is saved in checkpoints). The generators are updated
 first, then both discriminators (one optimizer per side, as in the reference). The
 learning rate is constant for the first half of training and decays linearly towards 0
-over the second half (`CycleGANTask` uses `i2i.callbacks.LinearDecay`; 100 + 100 epochs
-in the paper).
+over the second half (`i2i.tasks.cyclegan.CycleGANTask` uses
+`i2i.callbacks.LinearDecay`; 100 + 100 epochs in the paper).
 
 Everything else (the step, both optimizers, loss scaling, distribution, logging) is the
 shared `GANModel.train_step`; this class only implements its hooks.
@@ -31,16 +31,16 @@ Example:
 
 ```python
 from i2i.data.unpaired import unpaired_dataset
-from i2i.gans.cyclegan import make_cyclegan
+from i2i.gans.cyclegan import build_cyclegan
 
-model = make_cyclegan(image_size=256, blocks=9)     # the paper's 256x256 set-up
+model = build_cyclegan(image_size=256, num_blocks=9)  # the paper's 256x256 set-up
 model.compile()                                    # Adam(2e-4, beta_1=0.5) for both sides
 model.fit(unpaired_dataset("data/horse2zebra", batch_size=1, seed=0), epochs=200)
 zebra = model.generator_a2b.predict(horse_batch)  # `model.predict` runs generator_a2b too
 ```
 
-`i2i train cyclegan --data DIR --out RUN_DIR` (`CycleGANTask`) trains it with the
-runner and saves `RUN_DIR/generator_a2b.keras` and `RUN_DIR/generator_b2a.keras`.
+`i2i train cyclegan --data DIR --out RUN_DIR` (`i2i.tasks.cyclegan.CycleGANTask`) trains
+it with the runner and saves `RUN_DIR/generator_a2b.keras` and `RUN_DIR/generator_b2a.keras`.
 
 Reference:
     Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
@@ -52,20 +52,12 @@ Reference:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
-
 import keras
-import numpy as np
 
-from i2i import training
-from i2i.gans import translation
+from i2i.common import deprecated
 from i2i.gans.gan_model import GANModel
 from i2i.layers import ImageHistory
 from i2i.losses import adversarial_loss, gradient_penalty, l1_loss
-
-DIRECTIONS = ("a2b", "b2a")
 
 
 @keras.saving.register_keras_serializable(package="i2i")
@@ -222,11 +214,11 @@ class CycleGAN(GANModel):
         }
 
 
-def make_cyclegan(
+def build_cyclegan(
     image_size: int = 256,
     filters: int = 64,
-    blocks: int = 9,
-    d_filters: int = 64,
+    num_blocks: int = 9,
+    discriminator_filters: int = 64,
     d_layers: int = 3,
     norm: str = "instance",
     gan_mode: str = "lsgan",
@@ -242,8 +234,10 @@ def make_cyclegan(
 
     Args:
         image_size: training crop side (a multiple of 4 and of `2 ** d_layers`).
-        filters: generator width (ngf, 64); blocks: residual blocks (9 at 256, 6 at 128).
-        d_filters: discriminator width (ndf, 64); d_layers: PatchGAN depth (3: 70x70).
+        filters: generator width (ngf, 64).
+        num_blocks: residual blocks (9 at 256, 6 at 128).
+        discriminator_filters: discriminator width (ndf, 64).
+        d_layers: PatchGAN depth (3: 70x70).
         norm: "instance" (reference), "batch" or "none".
         gan_mode, lambda_cycle, lambda_identity, history_size: see `CycleGAN`.
         n_critic: discriminator steps per generator step (default: the loss's, 5 for
@@ -268,11 +262,11 @@ def make_cyclegan(
 
     def generator(name):
         return resnet_generator(
-            filters=filters, blocks=blocks, norm=norm, upsample=upsample, name=name
+            filters=filters, blocks=num_blocks, norm=norm, upsample=upsample, name=name
         )
 
     def discriminator(name):
-        return patchgan(filters=d_filters, n_layers=d_layers, norm=norm, name=name)
+        return patchgan(filters=discriminator_filters, n_layers=d_layers, norm=norm, name=name)
 
     if n_critic is None:
         n_critic = adversarial_loss(gan_mode).critic_steps
@@ -292,214 +286,14 @@ def make_cyclegan(
     )
 
 
-# --------------------------------------------------------------------------- training
-
-
-@dataclass(frozen=True)
-class CycleGANOptions:
-    """Options of `i2i train cyclegan` (`cfg.model`; each settable with `--set`).
-
-    Attributes:
-        data: the unpaired dataset folder (`trainA/ trainB/ [testA/ testB/]`).
-        image_size: training crop side (256 in the paper).
-        load_size: resize before the random crop (None: 286 for 256, scaled).
-        preprocess: "resize_and_crop" (reference), "crop" (random crops of large images
-            at full resolution) or "resize".
-        flip: random left-right mirroring.
-        filters, blocks: generator width (ngf) and residual blocks.
-        upsample: the generators' "transpose" convolutions (the paper) or "resize"
-            (bilinear 2x + 3x3 convolution: no checkerboard lattice).
-        d_filters, d_layers: discriminator width (ndf) and PatchGAN depth.
-        norm: "instance", "batch" or "none".
-        gan_mode: "lsgan" (reference), "vanilla", "hinge" or "wgan-gp".
-        lambda_cycle: cycle-consistency weight (10).
-        lambda_identity: identity weight relative to `lambda_cycle` (0.5).
-        history_size: image history per discriminator (50).
-        cycle_noise: Gaussian noise std added before translating back (0; see `CycleGAN`).
-        lr, beta_1: Adam of both sides (2e-4, 0.5).
-        decay_epochs: the last epochs, over which the learning rate decays linearly
-            towards 0 (`i2i.callbacks.LinearDecay`); None: the second half of the run,
-            as the paper's 100 + 100 epochs; 0: constant.
-    """
-
-    data: str = ""
-    image_size: int = 256
-    load_size: int | None = None
-    preprocess: Literal["resize_and_crop", "crop", "resize"] = "resize_and_crop"
-    flip: bool = True
-    filters: int = 64
-    blocks: int = 9
-    upsample: Literal["transpose", "resize"] = "transpose"
-    d_filters: int = 64
-    d_layers: int = 3
-    norm: Literal["instance", "batch", "none"] = "instance"
-    gan_mode: Literal["lsgan", "vanilla", "hinge", "wgan-gp"] = "lsgan"
-    lambda_cycle: float = 10.0
-    lambda_identity: float = 0.5
-    history_size: int = 50
-    cycle_noise: float = 0.0
-    lr: float = 2e-4
-    beta_1: float = 0.5
-    decay_epochs: int | None = None
-
-
-class CycleGANTask(translation.TranslationTask):
-    """`i2i train cyclegan`: a CycleGAN on an unpaired dataset, through the runner.
-
-    Per epoch: a checkpoint, a log.csv row (with `lr` and `sample_diversity`) and a
-    sample grid `RUN_DIR/samples/epoch-NNNN.png` (rows a | G(a) for A images, then
-    b | F(b) for B images, from testA/testB when present). Exports
-    `generator_a2b.keras` and `generator_b2a.keras` (+ cards) into the run directory;
-    `i2i translate --model RUN_DIR --direction a2b|b2a` uses either.
-    """
-
-    name = "cyclegan"
-    options_class = CycleGANOptions
-    data_family = "unpaired"
-
-    # ------------------------------------------------------------------ data
-
-    def check_data(self, cfg) -> None:
-        """The dataset check; images only need to reach the crop when cropping."""
-        crop = cfg.model.image_size if cfg.model.preprocess != "resize" else None
-        translation.check_training_data(cfg.model.data, self.data_family, crop)
-
-    def steps_per_epoch(self, data: str, batch_size: int) -> int:
-        """One pass over the larger domain (the reference's epoch), in batches."""
-        from i2i.data.unpaired import unpaired_counts
-
-        return max(1, max(unpaired_counts(data, "train")) // batch_size)
-
-    def train_dataset(self, cfg, start_step):
-        from i2i.data.check import DatasetError
-        from i2i.data.unpaired import unpaired_dataset
-
-        options = cfg.model
-        try:
-            data = unpaired_dataset(
-                options.data,
-                "train",
-                batch_size=cfg.run.batch_size,
-                image_size=options.image_size,
-                load_size=options.load_size,
-                preprocess=options.preprocess,
-                flip=options.flip,
-                seed=cfg.run.seed,
-                repeat=True,
-            )
-        except DatasetError as error:
-            raise training.TrainingError(str(error)) from None
-        return training.skip_batches(data, start_step)
-
-    def sample_batch(self, cfg) -> dict:
-        """Fixed `{"a", "b"}` sample images (testA/testB when both hold 2+, else train)."""
-        from i2i.data.check import unpaired_files
-        from i2i.data.unpaired import unpaired_dataset
-
-        options = cfg.model
-        try:
-            split = "test" if min(map(len, unpaired_files(options.data, "test"))) >= 2 else "train"
-        except Exception:  # no (complete) test split: show training images
-            split = "train"
-        data = unpaired_dataset(
-            options.data,
-            split,
-            batch_size=self.sample_count,
-            image_size=options.image_size,
-            load_size=options.load_size,
-            preprocess="crop" if options.preprocess == "crop" else "resize",
-            training=False,
-            drop_remainder=False,
-        )
-        batch = next(iter(data))
-        return {key: np.asarray(value) for key, value in batch.items()}
-
-    def sample_inputs(self, cfg):
-        return self.sample_batch(cfg)["a"]
-
-    # ------------------------------------------------------------------ model
-
-    def build_model(self, cfg):
-        options = cfg.model
-        try:
-            model = make_cyclegan(
-                image_size=options.image_size,
-                filters=options.filters,
-                blocks=options.blocks,
-                d_filters=options.d_filters,
-                d_layers=options.d_layers,
-                norm=options.norm,
-                gan_mode=options.gan_mode,
-                lambda_cycle=options.lambda_cycle,
-                lambda_identity=options.lambda_identity,
-                history_size=options.history_size,
-                seed=cfg.run.seed,
-                upsample=options.upsample,
-                cycle_noise=options.cycle_noise,
-            )
-        except ValueError as error:
-            raise training.TrainingError(str(error)) from None
-
-        def adam(name):
-            return keras.optimizers.Adam(options.lr, beta_1=options.beta_1, beta_2=0.999, name=name)
-
-        model.compile(
-            generator_optimizer=adam("generator_optimizer"),
-            discriminator_optimizer=adam("discriminator_optimizer"),
-        )
-        return model
-
-    def callbacks(self, cfg, run_dir: Path, model) -> list:
-        from i2i.callbacks import LinearDecay, SampleGrid
-        from i2i.health import TrainingHealth
-
-        epochs = cfg.run.total_epochs
-        decay = cfg.model.decay_epochs
-        decay = epochs // 2 if decay is None else min(max(decay, 0), epochs)
-        samples = self.sample_batch(cfg)
-        count = min(len(samples["a"]), len(samples["b"]))
-        both = np.concatenate([samples["a"][:count], samples["b"][:count]])
-
-        def translate_both(model, images):
-            # Rows 0..count-1 are A images (-> B), the rest B images (-> A).
-            fake_b = model.generator_a2b.predict(images[:count], verbose=0)
-            fake_a = model.generator_b2a.predict(images[count:], verbose=0)
-            return np.concatenate([fake_b, fake_a])
-
-        return [
-            LinearDecay(epochs - decay, decay, cfg.model.lr),
-            TrainingHealth(
-                sample_inputs=samples["a"] if len(samples["a"]) >= 2 else None,
-                generator=model.generator_a2b,
-                value_range=translation.VALUE_RANGE,
-            ),
-            SampleGrid(
-                run_dir / "samples",
-                both,
-                value_range=translation.VALUE_RANGE,
-                generate=translate_both,
-                tensorboard_dir=run_dir / "tensorboard" / "samples",
-            ),
-        ]
-
-    # ------------------------------------------------------------------ export
-
-    def card(self, cfg) -> dict:
-        from i2i.nets.resnet_generator import STRIDE
-
-        options = cfg.model
-        architecture = {
-            "name": "resnet_generator",
-            "filters": options.filters,
-            "blocks": options.blocks,
-            "norm": options.norm,
-            "upsample": options.upsample,
-        }
-        return translation.translation_card(
-            STRIDE,
-            architecture,
-            model="cyclegan",
-            data=options.data,
-            image_size=options.image_size,
-            directions={"a2b": "trainA -> trainB", "b2a": "trainB -> trainA"},
-        )
+def make_cyclegan(*args, blocks: int | None = None, d_filters: int | None = None, **kwargs):
+    """Deprecated name of `build_cyclegan` (`blocks` is `num_blocks`, `d_filters` is
+    `discriminator_filters`); works until the next release."""
+    deprecated(
+        "make_cyclegan is now build_cyclegan (blocks: num_blocks, d_filters: discriminator_filters)"
+    )
+    if blocks is not None:
+        kwargs["num_blocks"] = blocks
+    if d_filters is not None:
+        kwargs["discriminator_filters"] = d_filters
+    return build_cyclegan(*args, **kwargs)

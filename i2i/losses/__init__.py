@@ -4,7 +4,7 @@
   `"vanilla" | "lsgan" | "hinge" | "wgan-gp"` -> object with `.generator(fake_logits)`,
   `.discriminator(real_logits, fake_logits)`, `.gradient_penalty_weight`,
   `.critic_steps`; `gradient_penalty(discriminator, real, fake, seed, condition=None)`;
-- pixel: `l1_loss`, `l2_loss`, `charbonnier_loss` `(y_true, y_pred)`, `pixel_loss(name)`;
+- pixel: `l1_loss`, `l2_loss` `(y_true, y_pred)`, `pixel_loss(name)`;
 - perceptual: `PerceptualLoss(layers, weights="imagenet", input_range, criterion)`.
 """
 
@@ -22,7 +22,7 @@ from i2i.losses.perceptual import (
     VGGWeightsNotFoundError,
     vgg_preprocess,
 )
-from i2i.losses.pixel import PIXEL_LOSSES, charbonnier_loss, l1_loss, l2_loss, pixel_loss
+from i2i.losses.pixel import PIXEL_LOSSES, l1_loss, l2_loss, pixel_loss
 
 
 def adversarial_loss(mode: str, **kwargs) -> AdversarialLoss:
@@ -52,7 +52,6 @@ __all__ = [
     "VanillaGANLoss",
     "WGANGPLoss",
     "adversarial_loss",
-    "charbonnier_loss",
     "gradient_penalty",
     "l1_loss",
     "l2_loss",

@@ -2,8 +2,8 @@
 
 Nothing is downloaded: the weights are Keras' own VGG19 "notop" file,
 `vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5` (80 MB), found in this order:
-the path given as `weights=`, then the Keras cache, `$KERAS_HOME/models/` (when
-`KERAS_HOME` is set), `~/.keras/models/` and `/tmp/.keras/models/`. On a machine with
+the path given as `weights=`, then the Keras cache: `$KERAS_HOME/models/` when
+`KERAS_HOME` is set, else `~/.keras/models/` and `/tmp/.keras/models/`. On a machine with
 internet access, `python -c "import keras; keras.applications.VGG19(include_top=False)"`
 puts it in the cache; copy it from there. `weights=None` builds a randomly initialised
 VGG19 (tests, or feature matching without ImageNet semantics).
@@ -28,12 +28,12 @@ loss = vgg_loss(hr, sr)
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import keras
 from keras import ops
 
+from i2i.common import WeightsNotFoundError, find_weights
 from i2i.losses.pixel import pixel_loss
 
 VGG19_NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -41,17 +41,8 @@ VGG19_NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
 
 
-class VGGWeightsNotFoundError(FileNotFoundError):
-    """The VGG19 ImageNet weights file is not on this machine."""
-
-
-def keras_cache_candidates() -> list[Path]:
-    """Where the Keras cache may hold the VGG19 notop weights, in lookup order."""
-    roots = []
-    if os.environ.get("KERAS_HOME"):
-        roots.append(Path(os.environ["KERAS_HOME"]).expanduser())
-    roots += [Path("~/.keras").expanduser(), Path("/tmp/.keras")]
-    return [root / "models" / VGG19_NOTOP_FILE for root in dict.fromkeys(roots)]
+# The one weights-not-found error of i2i (also `i2i.metrics.MissingWeightsError`).
+VGGWeightsNotFoundError = WeightsNotFoundError
 
 
 def vgg19_weights_path(path=None) -> Path:
@@ -65,20 +56,12 @@ def vgg19_weights_path(path=None) -> Path:
     Raises:
         VGGWeightsNotFoundError: one line naming the expected file and how to provide it.
     """
-    if path is not None:
-        path = Path(path).expanduser()
-        if not path.is_file():
-            raise VGGWeightsNotFoundError(f"{path}: VGG19 weights file not found")
-        return path
-    candidates = keras_cache_candidates()
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise VGGWeightsNotFoundError(
-        f"VGG19 ImageNet weights not found: expected {VGG19_NOTOP_FILE} in "
-        f"{' or '.join(str(c.parent) for c in candidates)} (copy it there from a machine "
-        "where `keras.applications.VGG19(include_top=False)` has run, or pass its path "
-        "as weights=...; nothing is downloaded)"
+    return find_weights(
+        VGG19_NOTOP_FILE,
+        path,
+        what="VGG19",
+        hint="copy it there from a machine where `keras.applications.VGG19(include_top="
+        "False)` has run, or pass its path as weights=...",
     )
 
 

@@ -37,18 +37,8 @@ from __future__ import annotations
 
 import keras
 
-from i2i.layers import NORMS, batch_norm, norm_layer
-
-
-def _weights():
-    # A fresh initializer per layer: a shared unseeded one would repeat its values.
-    return keras.initializers.RandomNormal(0.0, 0.02)
-
-
-def _norm(kind: str, name: str):
-    if kind == "batch":
-        return batch_norm(name=name, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))
-    return norm_layer(kind, name=name)
+from i2i.layers import NORMS
+from i2i.nets.reference_init import normal_init, reference_norm
 
 
 def patchgan_receptive_field(n_layers: int = 3) -> int:
@@ -100,13 +90,13 @@ def patchgan(
         x = keras.layers.ZeroPadding2D(1, name=f"conv{i}_pad")(x)
         x = keras.layers.Conv2D(
             filters * min(2**i, 8), 4, strides=stride, use_bias=use_bias or i == 0,
-            kernel_initializer=_weights(), name=f"conv{i}",
+            kernel_initializer=normal_init(), name=f"conv{i}",
         )(x)  # fmt: skip
         if i > 0 and norm != "none":
-            x = _norm(norm, f"conv{i}_norm")(x)
+            x = reference_norm(norm, f"conv{i}_norm")(x)
         x = keras.layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = keras.layers.ZeroPadding2D(1, name="logits_pad")(x)
     outputs = keras.layers.Conv2D(
-        1, 4, kernel_initializer=_weights(), dtype="float32", name="logits"
+        1, 4, kernel_initializer=normal_init(), dtype="float32", name="logits"
     )(x)
     return keras.Model(inputs, outputs, name=name)

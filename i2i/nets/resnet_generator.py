@@ -40,21 +40,11 @@ from __future__ import annotations
 
 import keras
 
-from i2i.layers import NORMS, ReflectionPadding2D, Upscale2D, batch_norm, norm_layer
+from i2i.layers import NORMS, ReflectionPadding2D, Upscale2D
+from i2i.nets.reference_init import normal_init, reference_norm
 
 STRIDE = 4
 UPSAMPLES = ("transpose", "resize")
-
-
-def _weights():
-    # A fresh initializer per layer: a shared unseeded one would repeat its values.
-    return keras.initializers.RandomNormal(0.0, 0.02)
-
-
-def _norm(kind: str, name: str):
-    if kind == "batch":
-        return batch_norm(name=name, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))
-    return norm_layer(kind, name=name)
 
 
 def _conv_norm_relu(x, width, kernel, stride, norm, use_bias, name, relu=True):
@@ -64,11 +54,11 @@ def _conv_norm_relu(x, width, kernel, stride, norm, use_bias, name, relu=True):
     else:
         x = keras.layers.ZeroPadding2D(1, name=f"{name}_pad")(x)
     x = keras.layers.Conv2D(
-        width, kernel, strides=stride, use_bias=use_bias, kernel_initializer=_weights(),
+        width, kernel, strides=stride, use_bias=use_bias, kernel_initializer=normal_init(),
         name=f"{name}_conv",
     )(x)  # fmt: skip
     if norm != "none":
-        x = _norm(norm, f"{name}_norm")(x)
+        x = reference_norm(norm, f"{name}_norm")(x)
     if relu:
         x = keras.layers.ReLU(name=f"{name}_relu")(x)
     return x
@@ -129,17 +119,17 @@ def resnet_generator(
             continue
         x = keras.layers.Conv2DTranspose(
             width, 3, strides=2, padding="valid", use_bias=use_bias,
-            kernel_initializer=_weights(), name=f"up{i}_conv",
+            kernel_initializer=normal_init(), name=f"up{i}_conv",
         )(x)  # fmt: skip
         # The full output is 2H + 1 long; PyTorch's padding=1, output_padding=1 drop row 0.
         x = keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"up{i}_crop")(x)
         if norm != "none":
-            x = _norm(norm, f"up{i}_norm")(x)
+            x = reference_norm(norm, f"up{i}_norm")(x)
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
 
     x = ReflectionPadding2D(3, name="output_pad")(x)
     x = keras.layers.Conv2D(
-        out_channels, 7, kernel_initializer=_weights(), dtype="float32", name="output_conv"
+        out_channels, 7, kernel_initializer=normal_init(), dtype="float32", name="output_conv"
     )(x)
     outputs = keras.layers.Activation("tanh", dtype="float32", name="output")(x)
     return keras.Model(inputs, outputs, name=name)

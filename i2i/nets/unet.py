@@ -47,20 +47,10 @@ from __future__ import annotations
 
 import keras
 
-from i2i.layers import NORMS, Upscale2D, batch_norm, norm_layer
+from i2i.layers import NORMS, Upscale2D
+from i2i.nets.reference_init import normal_init, reference_norm
 
 UPSAMPLES = ("transpose", "resize")
-
-
-def _weights():
-    # A fresh initializer per layer: a shared unseeded one would repeat its values.
-    return keras.initializers.RandomNormal(0.0, 0.02)
-
-
-def _norm(kind: str, name: str):
-    if kind == "batch":
-        return batch_norm(name=name, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))
-    return norm_layer(kind, name=name)
 
 
 def unet_depth(image_size: int = 256, depth: int | None = None) -> int:
@@ -132,10 +122,10 @@ def unet(
             x = keras.layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
         x = keras.layers.Conv2D(
             width, 4, strides=2, padding="same", use_bias=use_bias,
-            kernel_initializer=_weights(), name=f"down{i}_conv",
+            kernel_initializer=normal_init(), name=f"down{i}_conv",
         )(x)  # fmt: skip
         if 0 < i < depth - 1 and norm != "none":
-            x = _norm(norm, f"down{i}_norm")(x)
+            x = reference_norm(norm, f"down{i}_norm")(x)
         features.append(x)
 
     # Decoder, innermost level first; each level's output is concatenated with the
@@ -143,12 +133,12 @@ def unet(
     def up(x, width, i, **kwargs):
         if upsample == "transpose":
             return keras.layers.Conv2DTranspose(
-                width, 4, strides=2, padding="same", kernel_initializer=_weights(),
+                width, 4, strides=2, padding="same", kernel_initializer=normal_init(),
                 name=f"up{i}_conv", **kwargs,
             )(x)  # fmt: skip
         x = Upscale2D(2, "bilinear", name=f"up{i}_resize")(x)
         return keras.layers.Conv2D(
-            width, 3, padding="same", kernel_initializer=_weights(), name=f"up{i}_conv",
+            width, 3, padding="same", kernel_initializer=normal_init(), name=f"up{i}_conv",
             **kwargs,
         )(x)  # fmt: skip
 
@@ -160,7 +150,7 @@ def unet(
             break
         x = up(x, widths[i - 1], i, use_bias=use_bias)
         if norm != "none":
-            x = _norm(norm, f"up{i}_norm")(x)
+            x = reference_norm(norm, f"up{i}_norm")(x)
         if dropout > 0 and i >= depth - dropout_blocks:
             x = keras.layers.Dropout(dropout, name=f"up{i}_dropout")(x)
         x = keras.layers.Concatenate(name=f"up{i}_skip")([features[i - 1], x])

@@ -1,29 +1,31 @@
-"""What the translation training commands (pix2pix, CycleGAN) share.
+"""What the translation tasks (pix2pix, CycleGAN) share.
 
 - `check_training_data(root, family, crop)`: the dataset check (`i2i.data.check`) a
   translation run passes before it starts; errors become one-line `TrainingError`s;
 - `translation_card(stride, architecture, **extra)`: the generator card of a translation
   model (`task`, `scale` 1, `value_range` [-1, 1], `stride`, `architecture`, ...);
-- `TranslationTask`: a `i2i.training.TrainTask` base with the data check and per-epoch
-  sample grids of a fixed batch (`i2i.callbacks.SampleGrid`);
-- `execute(run, task, model)`: the body of a translation `i2i train ...` command:
-  resolve the run config, check the data, then train.
+- `TranslationTask`: a `i2i.training.TrainTask` base whose `prepare` checks the data
+  before anything is written, with per-epoch sample grids of a fixed batch
+  (`i2i.callbacks.SampleGrid`).
 
-Example (a command body; see `i2i/commands/pix2pix.py`):
+Example (a task for a paired model; see `i2i.tasks.pix2pix`):
 
 ```python
-@train.command("pix2pix")
-@click.option("--data", type=click.Path(exists=True, file_okay=False))
-@run_options
-def pix2pix(data, run):
-    from i2i.gans import translation
-    from i2i.gans.pix2pix import Pix2PixTask
+class MyTask(translation.TranslationTask):
+    name = "mine"
+    options_class = MyOptions          # with `data` and `image_size`
+    data_family = "paired"
 
-    translation.execute(run, Pix2PixTask(), {"data": data})
+    def sample_batch(self, cfg):
+        batch = next(iter(paired_dataset(cfg.model.data, "test", batch_size=4)))
+        return batch["source"].numpy(), batch["target"].numpy()
 ```
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from i2i import training
 
@@ -79,16 +81,42 @@ def translation_card(stride: int, architecture: dict, **extra) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class TranslationDataOptions:
+    """The data options both translation tasks share (`i2i train pix2pix`, `cyclegan`).
+
+    Attributes:
+        data: the dataset folder (`i2i.data.paired` or `i2i.data.unpaired` layouts).
+        image_size: training crop side (256 in the papers); a multiple of the
+            generator's stride.
+        load_size: resize before the random crop (None: 286 for 256, scaled).
+        preprocess: "resize_and_crop" (the reference's jitter), "crop" (random crops of
+            large images at full resolution) or "resize".
+        flip: random left-right mirroring.
+    """
+
+    data: str = ""
+    image_size: int = 256
+    load_size: int | None = None
+    preprocess: Literal["resize_and_crop", "crop", "resize"] = "resize_and_crop"
+    flip: bool = True
+
+
 class TranslationTask(training.TrainTask):
     """Base of the translation tasks: data check and per-epoch sample grids.
 
-    Subclasses set `name`, `options_class` (with at least `data` and `image_size`),
+    Subclasses set `name`, `options_class` (a `TranslationDataOptions`),
     `data_family`, and implement the `TrainTask` hooks plus `sample_batch`.
     """
 
     data_family = "paired"
     #: images in the fixed sample batch (sample grids)
     sample_count = 4
+
+    def prepare(self, cfg):
+        """The dataset check, before anything is written (see `check_data`)."""
+        self.check_data(cfg)
+        return cfg
 
     def check_data(self, cfg) -> None:
         """Run the dataset check on `cfg.model.data` (raises `TrainingError`)."""
@@ -120,28 +148,3 @@ class TranslationTask(training.TrainTask):
                 tensorboard_dir=run_dir / "tensorboard" / "samples",
             ),
         ]
-
-
-def execute(run, task: TranslationTask, model: dict | None = None):
-    """Resolve the run config, check the data, train: the body of a translation command.
-
-    Args:
-        run: the command's `i2i.commands.train.RunRequest`.
-        task: the `TranslationTask`.
-        model: model-option values from the command's own arguments (None = not given).
-
-    Returns:
-        The `i2i.training.RunResult`.
-
-    Raises:
-        click.ClickException: a bad option, broken data or a failed run (one line).
-    """
-    import click
-
-    from i2i import config as config_lib
-
-    try:
-        task.check_data(run.config(task, model))
-    except (config_lib.ConfigError, training.TrainingError) as error:
-        raise click.ClickException(str(error)) from None
-    return run.execute(task, model)
