@@ -176,9 +176,15 @@ def test_readme_datasets_section_runs_as_written(tmp_path, monkeypatch, photos):
     write_folder(Path("photos/zebras"), views(photos, 3, 300, 270)[::-1], prefix="z")
     write_folder(Path("photos/val"), views(photos, 2, 200, 150), prefix="v")
 
+    # The options file of the --degrade-options example: the one the README's SR section shows.
+    (example,) = re.findall(
+        r"e\.g\.\s+`(\{.*?\})`", _readme_section("Super-resolution training"), re.S
+    )
+    Path("mild.json").write_text(" ".join(example.split()))
+
     blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
     commands = [line for block in blocks for line in block.splitlines() if line.startswith("i2i ")]
-    assert len(commands) == 7
+    assert len(commands) == 9
     for command in commands:
         result = CliRunner().invoke(cli, shlex.split(command)[1:])
         assert result.exit_code == 0, (command, result.output)

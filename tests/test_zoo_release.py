@@ -21,12 +21,30 @@ from click.testing import CliRunner
 
 from i2i import imageio, zoo
 from i2i.cli import cli
+from i2i.common import DEFAULT_SR_MODEL
 from i2i.layers import Upscale2D
 from i2i.nets.srresnet import srresnet
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
 SHIPPED = sorted(MODELS.glob("*.keras"))
+# Shipped models known to miss their release targets (their cards say so, re-measured):
+# strict, so shipping one that meets them fails here until the entry is removed.
+KNOWN_MISSES = {
+    "day2night-earth": "issue 15: the shipped file predates the lattice and lit-pixel targets "
+    "(re-measured: lit AUC 0.80, lattice 56 against the map's 4.2); its retraining is open",
+}
+
+
+def with_known_misses(paths):
+    return [
+        pytest.param(
+            p, id=p.stem, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[p.stem])
+        )
+        if p.stem in KNOWN_MISSES
+        else pytest.param(p, id=p.stem)
+        for p in paths
+    ]
 
 
 def load_release_script():
@@ -46,12 +64,12 @@ release_zoo = load_release_script()
 
 def test_the_zoo_ships_the_default_model_and_no_python_package():
     names = [path.stem for path in SHIPPED]
-    assert zoo.DEFAULT_SR_MODEL in names
+    assert DEFAULT_SR_MODEL in names
     assert set(names) <= set(release_zoo.RELEASES)
     assert not (MODELS / "__init__.py").exists()
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.parametrize("path", with_known_misses(SHIPPED))
 def test_shipped_card_is_complete_and_matches_its_file(path):
     card = json.loads(path.with_suffix(".json").read_text())
     spec = release_zoo.RELEASES[path.stem]
@@ -102,6 +120,20 @@ def test_shipped_card_is_complete_and_matches_its_file(path):
         assert "satellite" in card["summary"] and card.get("ordinary_photos")
 
 
+@pytest.mark.parametrize("path", [p for p in SHIPPED if p.stem in KNOWN_MISSES] or [None])
+def test_a_known_miss_card_says_what_it_misses(path):
+    if path is None:
+        pytest.skip("every shipped model meets its targets")
+    card = json.loads(path.with_suffix(".json").read_text())
+    spec, quality = release_zoo.RELEASES[path.stem], card["quality"]
+    missed = release_zoo.translation_targets_missed(
+        spec["targets"], quality[path.stem], quality["real night"]
+    )
+    assert missed and quality["target_met"] is False and quality["targets_missed"] == missed
+    assert card["ordinary_photos"] and "satellite" in card["summary"]
+    assert quality["black"]["lit_auc"] == 0.5 and quality["commands"]
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_model_loads_by_name_weights_only_and_runs(path):
     model, card = zoo.load_generator(path.stem)  # safe mode + sha256 check
@@ -123,9 +155,9 @@ def test_models_list_and_info_show_the_measured_quality():
     assert listing.exit_code == 0, listing.output
     for path in SHIPPED:
         assert path.stem in listing.output
-    info = runner.invoke(cli, ["models", "info", zoo.DEFAULT_SR_MODEL])
+    info = runner.invoke(cli, ["models", "info", DEFAULT_SR_MODEL])
     assert info.exit_code == 0, info.output
-    card = json.loads((MODELS / f"{zoo.DEFAULT_SR_MODEL}.json").read_text())
+    card = json.loads((MODELS / f"{DEFAULT_SR_MODEL}.json").read_text())
     assert "sha256: matches the card" in info.output
     assert f"psnr_gain: {card['quality']['skimage']['psnr_gain']}" in info.output
     assert f"bicubic_psnr: {card['quality']['heldout']['bicubic_psnr']}" in info.output
