@@ -142,9 +142,9 @@ RELEASES = {
         "decoder) trained on NASA's Blue Marble / city lights maps",
         # What the shipped file does to a photo, looked at (examples/chelsea.png and
         # one_stands_out.jpg); rewrite it after looking at a new release's output.
-        "ordinary_photos": "not for photos: an ordinary photo comes out almost black (mean "
-        "level 1-5 of 255) with a regular grid of green-white dots about every 32 px, the "
-        "lattice of this release, unrelated to the picture",
+        "ordinary_photos": "it comes out almost black (mean level 1-5 of 255) with a regular "
+        "grid of green-white dots about every 32 px, the lattice of this release, unrelated "
+        "to the picture",
     },
     "day2night-earth-cyclegan": {
         "kind": "translation",
@@ -809,6 +809,13 @@ def render_table(models: Path) -> str:
             ]
             lattice = f"{row['lattice']:.1f}" if "lattice" in row else ""
             lines.append(f"| {key} | {' | '.join(cells)} | {lattice} |")
+        lines += [
+            "",
+            "A satellite-map model, not for photos: on an ordinary photo "
+            f"{card['ordinary_photos']}.",
+        ]
+        if quality.get("target_met") is False:
+            lines[-1] += f" It misses its release targets: {quality['targets_missed']}."
         lines += [
             "",
             "```bash",

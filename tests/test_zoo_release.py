@@ -275,3 +275,38 @@ def test_release_rebuilds_measures_and_writes_model_card_and_table(world, monkey
     assert release_zoo.main(args) == 1
     assert "not better than the shipped step 200" in capsys.readouterr().err
     assert json.loads(model_file.with_suffix(".json").read_text())["steps"] == 200
+
+
+def test_remeasure_rewrites_a_shipped_translation_card_and_leaves_the_file(tmp_path, capsys):
+    from inference_helpers import save_translation
+
+    earth = tmp_path / "earth"
+    rng = np.random.default_rng(0)
+    day = (rng.random((64, 128, 3)) * 255).astype(np.uint8)
+    night = np.zeros_like(day)
+    night[20:30, 100:110] = 200  # a city in the east quarter
+    imageio.write_image(earth / "day.jpg", day)
+    imageio.write_image(earth / "night.jpg", night)
+    models = tmp_path / "models"
+    model_file = save_translation(models / "day2night-earth.keras")
+    card = json.loads(model_file.with_suffix(".json").read_text())
+    before = zoo.sha256(model_file)
+    card.update(name="day2night-earth", sha256=before, file_size=model_file.stat().st_size)
+    card.update(summary="satellite maps", steps=10)
+    model_file.with_suffix(".json").write_text(json.dumps(card))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{release_zoo.README_BEGIN}\n{release_zoo.README_END}\n")
+
+    args = ["day2night-earth", "--remeasure", "--earth", str(earth), "--models", str(models)]
+    args += ["--readme", str(readme), "--eval-dir", str(tmp_path / "eval")]
+    assert release_zoo.main(args) == 0, capsys.readouterr().err
+    assert "day2night-earth: lit AUC" in capsys.readouterr().out
+    assert zoo.sha256(model_file) == before  # the model file is not touched
+    quality = json.loads(model_file.with_suffix(".json").read_text())["quality"]
+    ours = quality["day2night-earth"]
+    assert {"psnr", "ssim", "lit_auc", "lum_corr", "lattice"} <= set(ours)
+    assert quality["black"]["lit_auc"] == 0.5 and quality["real night"]["lattice"] > 0
+    # A random network does not make night lights: the card says what it misses.
+    assert quality["target_met"] is False and "lit_auc" in quality["targets_missed"]
+    table = readme.read_text()
+    assert "not for photos" in table and "It misses its release targets: lit_auc" in table
