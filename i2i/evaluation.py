@@ -21,7 +21,7 @@ mod-cropped, downsampled with MATLAB's antialiased bicubic (`i2i.data.sr.downsam
 upscaled by the model (tiled, `i2i.inference.Engine`, float32) and by MATLAB bicubic
 (`i2i.data.sr.upsample_bicubic`), and both are scored against the HR image side by side.
 
-(About 550 lines, over the ~500 guideline: folders and a model are scored through the same
+(About 580 lines, over the ~500 guideline: folders and a model are scored through the same
 pairing, problem lists and result table, which would otherwise be split across modules.)
 
 Example:
@@ -260,7 +260,7 @@ def evaluate_folders(
     }
     if distribution:
         # Loaded first: a missing weights file should stop the run before any scoring.
-        feature_model = feature_model or _inception(inception_weights)
+        feature_model = feature_model or _metrics().inception_feature_model(inception_weights)
 
     if paired:
         pairs = _pair(pred_files, gt_files, result)
@@ -419,8 +419,9 @@ def evaluate_model(
         "baseline": "MATLAB imresize bicubic upscaling of the same LR image",
     }
     if distribution:
-        feature_model = feature_model or _inception(inception_weights)
-        streams = {key: _FeatureStream(feature_model) for key in ("model", "bicubic", "hr")}
+        feature_model = feature_model or _metrics().inception_feature_model(inception_weights)
+        stream = _metrics().FeatureStream
+        streams = {key: stream(feature_model) for key in ("model", "bicubic", "hr")}
     try:
         engine = inference.Engine(model, card, tile=tile, precision="float32")
     except inference.InferenceError as error:
@@ -550,36 +551,10 @@ def _folder_features(files, feature_model, result: Evaluation, progress: bool) -
     return metrics.image_features(readable(), feature_model)
 
 
-class _FeatureStream:
-    """Features of images added one at a time, computed in batches (images not kept)."""
+def _metrics():
+    from i2i import metrics  # the module: `evaluate_model`'s `metrics` argument shadows it
 
-    def __init__(self, feature_model, batch_size: int = 16):
-        self.feature_model, self.batch_size = feature_model, batch_size
-        self.pending, self.features = [], []
-
-    def add(self, image) -> None:
-        self.pending.append(image)
-        if len(self.pending) == self.batch_size:
-            self._flush()
-
-    def result(self) -> np.ndarray:
-        self._flush()
-        if not self.features:
-            raise ValueError("no images to compute features of")
-        return np.concatenate(self.features)
-
-    def _flush(self) -> None:
-        from i2i import metrics
-
-        if self.pending:
-            self.features.append(metrics.image_features(self.pending, self.feature_model))
-            self.pending = []
-
-
-def _inception(weights):
-    from i2i import metrics
-
-    return metrics.inception_feature_model(weights)
+    return metrics
 
 
 def _progress(items, enabled: bool, description: str):

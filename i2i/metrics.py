@@ -296,31 +296,44 @@ def image_features(images: Iterable, feature_model, batch_size: int = 16) -> np.
     Returns:
         `(N, D)` float64 features.
     """
-    import cv2
-
-    from i2i.data.decode import as_rgb
-    from i2i.imageio import to_float
-
-    height, width = tuple(feature_model.input_shape[1:3])
-    if height is None or width is None:
-        height = width = INCEPTION_SIZE
-    features, batch = [], []
-
-    def flush():
-        output = feature_model(np.stack(batch), training=False)
-        features.append(np.asarray(output, np.float64).reshape(len(batch), -1))
-        batch.clear()
-
+    stream = FeatureStream(feature_model, batch_size)
     for image in images:
+        stream.add(image)
+    return stream.result()
+
+
+class FeatureStream:
+    """`image_features` of images given one at a time (only a batch of them is kept):
+    for scoring images that are made on the fly, such as a model's outputs."""
+
+    def __init__(self, feature_model, batch_size: int = 16):
+        self.feature_model, self.batch_size = feature_model, batch_size
+        height, width = tuple(feature_model.input_shape[1:3])
+        self.size = (INCEPTION_SIZE, INCEPTION_SIZE) if None in (height, width) else (width, height)
+        self.pending, self.features = [], []
+
+    def add(self, image) -> None:
+        import cv2
+
+        from i2i.data.decode import as_rgb
+        from i2i.imageio import to_float
+
         x = to_float(as_rgb(np.asarray(image)), (-1.0, 1.0))
-        batch.append(cv2.resize(x, (width, height), interpolation=cv2.INTER_LINEAR))
-        if len(batch) == batch_size:
-            flush()
-    if batch:
-        flush()
-    if not features:
-        raise ValueError("no images to compute features of")
-    return np.concatenate(features)
+        self.pending.append(cv2.resize(x, self.size, interpolation=cv2.INTER_LINEAR))
+        if len(self.pending) == self.batch_size:
+            self._flush()
+
+    def result(self) -> np.ndarray:
+        self._flush()
+        if not self.features:
+            raise ValueError("no images to compute features of")
+        return np.concatenate(self.features)
+
+    def _flush(self) -> None:
+        if self.pending:
+            output = self.feature_model(np.stack(self.pending), training=False)
+            self.features.append(np.asarray(output, np.float64).reshape(len(self.pending), -1))
+            self.pending = []
 
 
 def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
