@@ -6,7 +6,6 @@ TensorFlow is imported inside the command bodies only.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -155,7 +154,6 @@ def translate(model_name, direction, strength, **options):
 
 
 def _run(command, model_name, direction, engine_options, options):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from i2i import inference, zoo
 
     jobs = inference.plan_jobs(
