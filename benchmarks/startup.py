@@ -8,10 +8,10 @@ Two kinds of fresh subprocess, alternated for `--repeats` rounds:
   seconds: Python + click + the i2i CLI import (and the CLI's `i2i.runtime.start`),
   TensorFlow / Keras import, model load (`zoo.load_generator`), engine set-up
   (`inference.Engine`: activation estimate, trace, probe of the smallest input), the
-  first image (read, model call, write) and, as
-  "the rest", what the whole command took beyond the sum of the phases (interpreter
-  start, planning, printing, exit; below zero when the command's own run was quicker
-  than the phases' medians add up to: the noise of a shared machine).
+  first image (read, model call, write) and, as "the rest", what the whole command
+  took beyond the sum of the phases (interpreter start, planning, printing, exit; below
+  zero when the command's own run was quicker than the phases' medians add up to: the
+  noise of a shared machine).
 
 The table shows the median of each row and the load average of the machine before and
 after: on a shared machine CPU seconds say more than wall seconds. The image is a
