@@ -1,7 +1,7 @@
 """Keras callbacks for training runs: checkpoints, non-finite guard, LR decay, samples.
 
 The runner (`i2i.training.run`) adds `NonFiniteGuard` and `FullStateCheckpoint` to every
-run, with Keras' `CSVLogger` and `TensorBoard`. Models add their own (sample grids, linear
+run, with `EpochLog` (log.csv) and Keras' `TensorBoard`. Models add their own (sample grids, linear
 LR decay, validation) through `TrainTask.callbacks`.
 
 Example:
@@ -29,7 +29,7 @@ import keras
 import numpy as np
 
 from i2i import checkpoint
-from i2i.common import atomic_write
+from i2i.common import atomic_write, usual_mode
 
 
 def _finite_scalar(value) -> float | None:
@@ -122,6 +122,7 @@ class FullStateCheckpoint(keras.callbacks.Callback):
             if not self.write:
                 return
             final = self.directory / name
+            os.chmod(temporary, usual_mode(directory=True))  # mkdtemp made it owner-only
             if final.exists():
                 shutil.rmtree(final)
             os.replace(temporary, final)
@@ -145,6 +146,14 @@ def _plain(logs) -> dict:
         if number is not None:
             out[name] = number
     return out
+
+
+class EpochLog(keras.callbacks.CSVLogger):
+    """Keras' `CSVLogger` numbering epochs from 1, as the checkpoints (`epoch-000001`),
+    the sample grids and Keras' progress bar do (Keras logs them from 0)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
 
 
 def _brief(logs) -> str:

@@ -1,18 +1,22 @@
 """The `i2i` command line.
 
 Commands import TensorFlow inside their bodies, never at module level, so `i2i --help`
-and `i2i --version` answer instantly. Any `i2i.common.I2IError` a command raises (a bad
-option, a missing file, broken data...) ends it with one line, `Error: <message>`, and
-exit status 1; a deprecation (`I2IDeprecationWarning`) is one line on stderr.
+and `i2i --version` answer instantly, and a command that has nothing to compute never
+imports it. The group starts TensorFlow quietly (`i2i.runtime`: its start-up log lines
+hidden unless `--verbose` or TF_CPP_MIN_LOG_LEVEL is set, the device stated once).
+Any `i2i.common.I2IError` a command raises (a bad option, a missing file, broken
+data...) ends it with one line, `Error: <message>`, and exit status 1; a deprecation
+(`I2IDeprecationWarning`) is one line on stderr.
 """
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import click
 
-from i2i import __version__
+from i2i import __version__, runtime
 from i2i.commands.cyclegan import cyclegan
 from i2i.commands.dataset import dataset
 from i2i.commands.evaluate import evaluate
@@ -49,9 +53,16 @@ _FORMAT_WARNING = warnings.formatwarning
 
 @click.group(cls=I2IGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="i2i")
-def cli():
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show TensorFlow's own log lines (hidden unless TF_CPP_MIN_LOG_LEVEL is set).",
+)
+def cli(verbose):
     """i2i: GAN image-to-image translation and super-resolution (Keras 3)."""
     warnings.formatwarning = _format_warning
+    runtime.start(verbose)
 
 
 cli.add_command(train)
@@ -71,4 +82,9 @@ train.add_command(srgan)
 
 def main():
     """Console-script entry point."""
-    cli()
+    try:
+        cli()
+    finally:
+        # The exit's last garbage collection would walk every object TensorFlow made
+        # (about a second); the process is ending, so nothing needs collecting.
+        gc.freeze()

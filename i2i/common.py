@@ -8,7 +8,8 @@
 - The choices several modules offer (`DIRECTIONS`, the precisions, formats and
   extensions), declared once.
 - `atomic_write(path, data)`: a file replaced in one rename (a hidden temporary file in
-  the target folder first), so an interrupted write never leaves half a file.
+  the target folder first), so an interrupted write never leaves half a file;
+  `usual_mode()` the mode it gets (folders renamed into place use it too).
 - `find_weights(filename, path, ...)`: a pretrained weights file from a given path or the
   Keras cache; nothing is ever downloaded.
 
@@ -117,9 +118,16 @@ DEFAULT_SR_MODEL = "srresnet-x4"
 
 # --------------------------------------------------------------------------- files
 
-# mkstemp creates owner-only files; written files get the mode a plain open() gives.
+# mkstemp / mkdtemp create owner-only files and folders; what i2i writes gets the mode a
+# plain open() or mkdir() gives.
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def usual_mode(directory: bool = False) -> int:
+    """The mode a new file (or folder) gets from the umask: for temporary files and
+    folders renamed into place, which Python creates owner-only."""
+    return (0o777 if directory else 0o666) & ~_UMASK
 
 
 def atomic_write(path, data: bytes | str | Callable[[str], object]) -> Path:
@@ -148,7 +156,7 @@ def atomic_write(path, data: bytes | str | Callable[[str], object]) -> Path:
         else:
             with os.fdopen(fd, "wb") as file:
                 file.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.chmod(temporary, usual_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -103,10 +103,12 @@ def read_history(path) -> dict[str, list[float]]:
 
 
 def epochs_of(history: Mapping[str, Sequence[float]]) -> list[int]:
-    """1-based epoch numbers of the history rows (Keras logs `epoch` from 0)."""
+    """1-based epoch numbers of the history rows: its `epoch` column (from 1, as
+    log.csv writes it; a log written before that counts from 0 and is shifted)."""
     length = max((len(v) for v in history.values()), default=0)
     if "epoch" in history and all(math.isfinite(e) for e in history["epoch"]):
-        return [int(e) + 1 for e in history["epoch"]]
+        epochs = [int(e) for e in history["epoch"]]
+        return [e + 1 for e in epochs] if epochs and epochs[0] == 0 else epochs
     return list(range(1, length + 1))
 
 
@@ -435,7 +437,7 @@ class _TrainingHealthMixin:
             lattice = lattice_score(outputs)
             if lattice is not None:
                 logs[LATTICE_COLUMN] = lattice.ratio
-        row = {"epoch": float(epoch), **{k: _scalar(v) for k, v in logs.items()}}
+        row = {"epoch": float(epoch + 1), **{k: _scalar(v) for k, v in logs.items()}}
         length = len(next(iter(self.history.values()), []))
         for name in row.keys() | self.history.keys():
             self.history.setdefault(name, [float("nan")] * length).append(

@@ -145,20 +145,30 @@ def plot_curves(history, columns: Sequence[str], path, title: str) -> dict:
         with no value are gaps).
     """
     from matplotlib.figure import Figure  # no pyplot: no global backend, no display
+    from matplotlib.ticker import MaxNLocator
 
     epochs = health.epochs_of(history)
     figure = Figure(figsize=(7.0, 3.6), dpi=100, layout="constrained")
     axes = figure.add_subplot()
-    drawn = {}
+    drawn, lines = {}, {}
     for column in columns:
         values = np.asarray(history[column], np.float64)
+        # A total equal to its only term (pix2pix's d_loss and d_adv) is one line with
+        # both names, not two lines drawn exactly over each other.
+        same = next((c for c in lines if np.array_equal(history[c], values, equal_nan=True)), None)
+        if same is not None:
+            lines[same].set_label(f"{lines[same].get_label()} = {column}")
+            drawn[column] = drawn[same]
+            continue
         marker = "o" if len(values) <= _MAX_POINTS_WITH_MARKERS else None
         (line,) = axes.plot(epochs, values, marker=marker, markersize=3, label=column)
+        lines[column] = line
         drawn[column] = (
             [float(x) for x in line.get_xdata()],
             [float(y) for y in line.get_ydata()],
         )
     axes.set_title(title)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # no ticks at epoch 1.5
     axes.set_xlabel("epoch")
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize="small")

@@ -299,6 +299,9 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
     if cfg.run.steps is not None and cfg.run.steps_per_epoch is None:
         # Pinned in config.json, so a resume with more --steps keeps the same epochs.
         cfg = config_lib.replace(cfg, steps_per_epoch=default_steps_per_epoch(cfg.run.steps))
+    if cfg.run.steps is not None:
+        # config.json says how many epochs the steps make (the field is derived from them).
+        cfg = config_lib.replace(cfg, epochs=cfg.run.total_epochs)
     log(
         f"precision {precision}{why}, jit_compile={cfg.run.jit_compile}, "
         f"strategy {cfg.run.strategy} ({strategy.num_replicas_in_sync} replica(s))"
@@ -361,7 +364,7 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
                 callbacks.append(health.TrainingHealth())
         if chief:
             callbacks += [
-                keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=resume),
+                callbacks_lib.EpochLog(str(run_dir / "log.csv"), append=resume),
                 keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False),
             ]
         callbacks.append(checkpoint)
@@ -447,7 +450,11 @@ def _truncate_csv(path: Path, start_epoch: int, chief: bool) -> None:
     if not rows:
         return
     header, body = rows[0], rows[1:]
-    keep = [row for row in body if row and int(float(row[0])) < start_epoch]
+    body = [row for row in body if row]
+    if body and header[0] == "epoch" and int(float(body[0][0])) == 0:
+        # Written before log.csv numbered epochs from 1: renumber, then append in kind.
+        body = [[str(int(float(row[0])) + 1), *row[1:]] for row in body]
+    keep = [row for row in body if int(float(row[0])) <= start_epoch]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)

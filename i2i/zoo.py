@@ -183,7 +183,35 @@ def resolve_model(name_or_path, direction: str | None = None) -> ModelFile:
     Raises:
         ModelNotFoundError: nothing loadable; the message lists what was tried and the
             zoo names available.
+        ModelLoadError: the file found is not a `.keras` archive (`check_archive`).
     """
+    entry = _find(name_or_path, direction)
+    check_archive(entry.path)
+    return entry
+
+
+def check_archive(path) -> None:
+    """Refuse a file that cannot be a `.keras` model, before anything believes its card
+    (a missing card gives defaults: a garbage file would pass for a translation model).
+
+    Only the zip directory is read (no TensorFlow).
+
+    Raises:
+        ModelLoadError: not a zip archive, or a zip without a Keras `config.json`.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        raise ModelLoadError(
+            f"{path}: not a loadable Keras model (not a .keras zip archive)"
+        ) from None
+    if "config.json" not in names:
+        raise ModelLoadError(f"{path}: not a loadable Keras model (no config.json in the archive)")
+
+
+def _find(name_or_path, direction: str | None) -> ModelFile:
+    """`resolve_model` without the check of the file."""
     if isinstance(name_or_path, ModelFile):
         return name_or_path
     if direction is not None and direction not in DIRECTIONS:
@@ -257,8 +285,6 @@ def load_generator(name_or_path, direction: str | None = None, unsafe: bool = Fa
     ```
     """
     entry = resolve_model(name_or_path, direction)
-    if not zipfile.is_zipfile(entry.path):
-        raise ModelLoadError(f"{entry.path}: not a loadable Keras model (not a .keras zip archive)")
     verify_checksum(entry)
     _import_i2i_modules(entry.path)
 

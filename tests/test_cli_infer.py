@@ -59,6 +59,7 @@ def test_upscale_folder_mirrors_the_tree_and_reports_bad_files(tree, models, tmp
     flat = tmp_path / "flat"
     result = invoke("upscale", tree, flat, "-m", models / "x2.keras", "-q")
     assert images_under(flat) == ["a.png", "b.jpg"]
+    assert "note: 2 images in sub-folders left out (--recursive includes them)" in result.stderr
 
 
 def test_skip_existing_resumes_an_interrupted_job(tree, models, tmp_path):
@@ -73,6 +74,20 @@ def test_skip_existing_resumes_an_interrupted_job(tree, models, tmp_path):
     assert "Wrote 1 image" in result.stdout and "Skipped 2" in result.stdout
     assert (out / "b.jpg").exists()
     assert before == {name: (out / name).stat().st_mtime_ns for name in before}
+
+
+def test_skip_existing_with_nothing_left_to_do_loads_no_model(tree, models, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    args = ("upscale", tree / "a.png", tree / "sub", out, "-m", models / "x2.keras", "-q")
+    assert invoke(*args).exit_code == 0
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model was loaded with nothing to do")
+
+    monkeypatch.setattr(zoo, "load_generator", no_loading)
+    result = invoke(*args, "--skip-existing")
+    assert result.exit_code == 0, result.output
+    assert "Wrote 0 images" in result.stdout and "Skipped 2 already in" in result.stdout
 
 
 def test_output_may_not_be_the_input(tree, models):
@@ -225,6 +240,20 @@ def test_tiling_options_give_the_untiled_result(tree, models, tmp_path):
         *common,
     )
     assert result.exit_code == 0 and "tiles of 40 px" in result.stderr
+    assert "warning: tiles of 40 px (overlap 16) compute each pixel" in result.stderr
+    assert "about 2.8 times; use --tile 64 or more" in result.stderr
+    quiet = invoke(
+        "upscale",
+        tree / "a.png",
+        tmp_path / "t",
+        "--tile",
+        "64",
+        "--tile-overlap",
+        "16",
+        "-q",
+        *common,
+    )
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr  # 1.8 times: no warning
     assert "/2 [" in result.stderr and "tile/s" in result.stderr  # 40 x 48: 1 x 2 tiles
     difference = imageio.read_image(whole / "a.png").astype(int) - imageio.read_image(
         tiled / "a.png"
@@ -246,6 +275,7 @@ def test_precision_and_outscale(tree, models, tmp_path):
         "-q",
     )
     assert result.exit_code == 0 and "bfloat16" in result.stderr
+    assert "(model x2, output x3, " in result.stderr  # the header states both scales
     assert imageio.read_image(tmp_path / "o" / "a.png").shape == (120, 144, 3)
     invoke("upscale", tree / "a.png", tmp_path / "x2", "-m", models / "x2.keras", "-q")
     x2 = imageio.read_image(tmp_path / "x2" / "a.png")
@@ -267,3 +297,37 @@ def test_models_list_and_info(models, monkeypatch):
     assert "generator_b2a.keras" in result.stdout
     result = invoke("models", "info", "nope")
     assert result.exit_code != 0 and "not found" in result.output
+
+
+def test_progress_bar_names_the_image_being_processed(tree, monkeypatch):
+    """The bar's postfix is set before each image is processed, not after."""
+    import tqdm
+
+    from i2i import inference
+
+    events = []
+
+    class Bar(tqdm.tqdm):
+        def set_postfix_str(self, s="", refresh=True):
+            events.append(("postfix", s))
+            return super().set_postfix_str(s, refresh)
+
+    class Engine:
+        exact_tiling = True
+
+        def is_tiled(self, height, width):
+            return False
+
+        def process(self, image, progress=None):
+            events.append(("process", image.shape[:2]))
+            return image
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    jobs = inference.plan_jobs([tree / "a.png", tree / "b.jpg"], tree.parent / "out")
+    inference.run_jobs(Engine(), jobs, progress=True)
+    shown = None
+    for kind, value in events:
+        if kind == "postfix":
+            shown = value
+        else:
+            assert shown == {(40, 48): "a.png", (36, 40): "b.jpg"}[value]

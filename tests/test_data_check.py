@@ -131,3 +131,17 @@ def test_combined_detection_and_halves(tmp_path, photos):
     assert kinds(wrong.errors) == {("missing", "trainA"), ("missing", "trainB")}
     with pytest.raises(DatasetError, match="this is a paired-split dataset, not sr"):
         check_dataset(_split_root(tmp_path, a), "sr")
+
+
+def test_without_crop_an_image_far_smaller_than_the_rest_is_flagged(tmp_path, photos):
+    root = tmp_path / "pairs"
+    a = views(photos, 4, 100)
+    write_split(root, a, [night(x) for x in a])
+    tiny = small(photos["coffee"], 20)
+    write_split(root, [tiny], [night(tiny)], names=["tiny"])
+    report = check_dataset(root)
+    assert {("far-smaller", "A/tiny.png"), ("far-smaller", "B/tiny.png")} <= kinds(report.warnings)
+    assert not [w for w in report.warnings if "tiny" not in w.paths[0]]
+    result = invoke(root)
+    assert "A/tiny.png: 20x20 is far smaller than the other images" in result.output
+    assert result.exit_code == 0  # a warning: resized training may still use it

@@ -310,3 +310,28 @@ def test_lattice_warning_in_the_log_and_the_report(run_dir, caplog):
     result = report.build_report(run_dir)
     assert [w.check for w in result.warnings] == ["periodic_artifacts"]
     assert "repeat on a lattice from epoch 7" in result.page.read_text()  # 7th row
+
+
+def test_a_total_equal_to_its_term_is_one_line_and_ticks_are_whole_epochs(tmp_path, monkeypatch):
+    """pix2pix logs d_loss == d_adv: drawn once with both names; 4 epochs: ticks 1..4."""
+    from matplotlib.figure import Figure
+
+    history = {
+        "epoch": [1.0, 2.0, 3.0, 4.0],  # log.csv counts from 1
+        "d_loss": [0.7, 0.6, 0.65, 0.62],
+        "d_adv": [0.7, 0.6, 0.65, 0.62],
+    }
+    drawn_axes = []
+    original = Figure.savefig
+
+    def keep_axes(figure, *args, **kwargs):
+        drawn_axes.append(figure.axes[0])
+        return original(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep_axes)
+    drawn = report.plot_curves(history, ["d_loss", "d_adv"], tmp_path / "d.png", "D")
+    axes = drawn_axes[0]
+    assert [line.get_label() for line in axes.get_lines()] == ["d_loss = d_adv"]
+    assert drawn["d_adv"] == drawn["d_loss"] and drawn["d_loss"][0] == [1.0, 2.0, 3.0, 4.0]
+    ticks = [t for t in axes.get_xticks() if 1 <= t <= 4]
+    assert ticks and all(float(t).is_integer() for t in ticks)

@@ -83,7 +83,7 @@ def test_the_readme_workflow_dataset_train_resume_translate(tmp_path, monkeypatc
     assert training.latest_checkpoint(run_dir)["step"] == 2 * steps
     with open(run_dir / "log.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["epoch"] for row in rows] == ["0", "1"]
+    assert [row["epoch"] for row in rows] == ["1", "2"]
     # Linear decay over the second half (1 of 2 epochs): 2e-4, then 2e-4 * (1 - 1/2).
     assert [float(row["lr"]) for row in rows] == pytest.approx([2e-4, 1e-4])
     assert {"g_cycle_a", "g_idt_b", "d_a", "d_b", "sample_diversity"} <= set(rows[0])

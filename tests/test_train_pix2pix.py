@@ -177,3 +177,16 @@ def test_broken_data_is_refused_before_the_run_starts(datasets, tmp_path):
     )
     missing = invoke("train", "pix2pix", "--out", out)
     assert missing.exit_code != 0 and "--data DIR is required" in missing.output
+
+
+def test_a_crop_size_that_cripples_the_unet_is_refused(datasets, tmp_path):
+    """100 px halves only twice (to 25 px): depth 2 where 64 px gives 6."""
+    out = tmp_path / "run"
+    result = invoke(
+        "train", "pix2pix", "--data", datasets / "mine", "--out", out, "--image-size", 100,
+        "--steps", 1,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "image_size 100 gives a U-Net of depth 2 only" in result.output
+    assert "down to 25 px" in result.output and "use --image-size 96" in result.output
+    assert not out.exists()

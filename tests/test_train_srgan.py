@@ -106,7 +106,7 @@ def test_stage2_starts_from_stage1_and_validates_against_bicubic(workspace):
     assert cfg.task == "srgan" and cfg.model.scale == 4
     assert cfg.model.init_from == str(root / "runs" / "sr_x4")
     rows = list(csv.DictReader((run / "log.csv").open()))
-    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     for row in rows:
         for name in ("g_content", "g_adv", "d_adv", "val_psnr", "val_ssim", "val_psnr_bicubic"):
             assert np.isfinite(float(row[name])), name

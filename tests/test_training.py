@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import keras
 import numpy as np
@@ -41,9 +42,18 @@ def test_run_writes_the_run_directory_and_learns(tmp_path):
     saved = config.read(run_dir / "config.json", TinyOptions)
     assert saved.run.precision == "float32"  # resolved, not "auto"
     assert saved.task == "tiny-plain" and saved.run.steps == 60
+    assert saved.run.epochs == 3  # what the 60 steps make, not a placeholder 1
 
     rows = (run_dir / "log.csv").read_text().splitlines()
     assert rows[0].split(",")[:2] == ["epoch", "loss"] and len(rows) == 4
+    # Counted from 1, as the checkpoints, the sample grids and Keras' progress bar are.
+    assert [row.split(",")[0] for row in rows[1:]] == ["1", "2", "3"]
+    # Every file and folder of the run has the usual modes (none owner-only).
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [run_dir, *run_dir.rglob("*")]:
+        expected = (0o777 if path.is_dir() else 0o666) & ~umask
+        assert path.stat().st_mode & 0o777 == expected, path
 
     latest = json.loads((run_dir / "checkpoints" / "latest.json").read_text())
     assert (latest["epoch"], latest["step"]) == (3, 60)
@@ -62,6 +72,10 @@ def test_run_writes_the_run_directory_and_learns(tmp_path):
 def test_resume_continues_exactly(tmp_path):
     whole = training.run(TinyPlainTask(), make_config(tmp_path / "a", steps=40, steps_per_epoch=10))
     training.run(TinyPlainTask(), make_config(tmp_path / "b", steps=20, steps_per_epoch=10))
+    log = tmp_path / "b" / "log.csv"
+    header, *body = log.read_text().splitlines()
+    older = [f"{int(row.split(',')[0]) - 1},{row.split(',', 1)[1]}" for row in body]
+    log.write_text("\n".join([header, *older]) + "\n")  # as i2i wrote it before: from 0
     resumed = training.run(
         TinyPlainTask(), make_config(tmp_path / "b", steps=40, steps_per_epoch=10), resume=True
     )
@@ -73,7 +87,7 @@ def test_resume_continues_exactly(tmp_path):
     for a, b in zip(a_opt, b_opt, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
     rows = (tmp_path / "b" / "log.csv").read_text().splitlines()
-    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2", "3"]
+    assert [row.split(",")[0] for row in rows[1:]] == ["1", "2", "3", "4"]
 
 
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):

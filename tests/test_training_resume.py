@@ -86,4 +86,4 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     worst = max(float(np.abs(whole[k] - resumed[k]).max()) for k in whole.files)
     assert worst <= 1e-6
     rows = (out / "log.csv").read_text().splitlines()
-    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1"]
+    assert [row.split(",")[0] for row in rows[1:]] == ["1", "2"]

@@ -4,13 +4,14 @@ import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import keras
 import numpy as np
 import pytest
 from inference_helpers import TRANSLATION_CARD, save_sr, save_translation, sr_card
 
-from i2i import zoo
+from i2i import imageio, zoo
 
 
 @pytest.fixture
@@ -222,3 +223,35 @@ def test_saved_generators_hold_weights_only_with_usual_permissions(tmp_path):
     os.umask(umask)
     for path in (trained, zoo.card_path(trained)):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_garbage_keras_file_is_refused_before_its_card_is_believed(tmp_path):
+    """Every command that takes --model says the same thing about a file that is not a
+    .keras archive, instead of inventing a card (translation, scale 1) for it."""
+    from click.testing import CliRunner
+
+    from i2i.cli import cli
+
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(np.random.default_rng(0).bytes(5000))
+    (tmp_path / "in").mkdir()
+    imageio.write_image(tmp_path / "in" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    commands = [
+        ["upscale", str(tmp_path / "in"), str(tmp_path / "out"), "--model", str(garbage)],
+        ["translate", str(tmp_path / "in"), str(tmp_path / "out"), "--model", str(garbage)],
+        ["models", "info", str(garbage)],
+        ["export", str(garbage), str(tmp_path / "g.onnx")],
+        ["evaluate", "--model", str(garbage), "--hr-dir", str(tmp_path / "in")],
+    ]
+    for command in commands:
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "garbage.keras: not a loadable Keras model (not a .keras zip archive)" in (
+            result.output
+        ), (command, result.output)
+        assert "translation" not in result.output
+    zipped = tmp_path / "zipped.keras"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("notes.txt", "no model here")
+    with pytest.raises(zoo.ModelLoadError, match="no config.json in the archive"):
+        zoo.resolve_model(zipped)

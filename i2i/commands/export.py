@@ -5,8 +5,6 @@ The work is done by `i2i.export`; TensorFlow is imported inside the command body
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from i2i.commands.options import direction_option, unsafe_option
@@ -70,7 +68,6 @@ def export(model_name, out, format_, precision, direction, onnx_input, opset, fo
       i2i export runs/day2night day2night.tflite --precision float16
       i2i export runs/day2night day2night.onnx
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from i2i import export as exporting
     from i2i import zoo
 

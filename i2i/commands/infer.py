@@ -6,7 +6,6 @@ TensorFlow is imported inside the command bodies only.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -155,7 +154,6 @@ def translate(model_name, direction, strength, **options):
 
 
 def _run(command, model_name, direction, engine_options, options):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from i2i import inference, zoo
 
     jobs = inference.plan_jobs(
@@ -165,8 +163,23 @@ def _run(command, model_name, direction, engine_options, options):
         ext=options["ext"],
         suffix=options["suffix"],
     )
+    output = options["output"]
+    if not options["recursive"]:
+        nested = inference.images_in_subfolders(options["inputs"], output)
+        if nested:
+            click.echo(
+                f"note: {nested} image{'s' * (nested != 1)} in sub-folders left out "
+                "(--recursive includes them)",
+                err=True,
+            )
     entry = zoo.resolve_model(model_name, direction)
     _check_task(command, entry)
+    if options["skip_existing"] and not inference.split_existing(jobs)[0]:
+        # Nothing to compute: say so without starting TensorFlow or loading the model.
+        summary = inference.Summary(skipped=[job.target for job in jobs])
+        for line in inference.describe(summary, output):
+            click.echo(line)
+        return
     model, card = zoo.load_generator(entry, direction, unsafe=options["unsafe"])
     engine = inference.Engine(
         model,
@@ -178,17 +191,27 @@ def _run(command, model_name, direction, engine_options, options):
         **engine_options,
     )
 
-    output = options["output"]
     tiling = (
         "whole images"
         if engine.tile is None
         else f"tiles of {engine.tile} px, overlap {engine.overlap}"
     )
+    scale = f"x{engine.scale}"
+    if engine.outscale is not None and engine.outscale != engine.scale:
+        scale = f"model x{engine.scale}, output x{engine.outscale:g}"
     click.echo(
         f"{command}: {len(jobs)} image{'s' * (len(jobs) != 1)} with {entry.label} "
-        f"(x{engine.scale}, {tiling}, {engine.precision}) -> {output}",
+        f"({scale}, {tiling}, {engine.precision}) -> {output}",
         err=True,
     )
+    overhead = engine.tile_overhead()
+    if overhead > 2.0:
+        click.echo(
+            f"warning: tiles of {engine.tile} px (overlap {engine.overlap}) compute each "
+            f"pixel of a large image about {overhead:.1f} times; use --tile "
+            f"{engine.suggested_tile()} or more (or --tile 0, or a smaller --tile-overlap)",
+            err=True,
+        )
     summary = inference.run_jobs(
         engine,
         jobs,

@@ -6,7 +6,8 @@ problems. Errors (training would fail or be wrong): unreadable files, unmatched 
 ambiguous pairs, images smaller than the crop, HR/LR scale mismatches, the same image in
 two splits (test data leaking into training), empty folders. Warnings: exact duplicates
 within a split, A/B size mismatches, odd combined widths, images outside the split
-folders.
+folders and, when no crop is given, images far smaller than the others (a shorter side
+under a quarter of the median's: a thumbnail among photos).
 
 Example:
 
@@ -25,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from i2i import imageio
 from i2i.data.layout import (  # noqa: F401  (DatasetError, LAYOUTS: re-exported with the check)
     LAYOUTS,
@@ -42,6 +45,9 @@ from i2i.data.layout import (  # noqa: F401  (DatasetError, LAYOUTS: re-exported
 
 # Folders with more images than this get a progress bar.
 FEW = 8
+# Without a crop: an image whose shorter side is this many times below the median is
+# warned about.
+SMALL_OUTLIER = 4
 _SHOWN = 5
 
 
@@ -280,6 +286,23 @@ def check_dataset(
                         error(
                             "too-small",
                             f"{rel(p)}: {size} is smaller than the {crop}x{crop} crop",
+                            p,
+                        )
+        else:
+            # No crop to check against: flag what is far smaller than its neighbours (a
+            # 20x20 image among 400x300 ones is a thumbnail or a mistake, not a photo).
+            for role in checked_roles:
+                known = [p for p in files[split][role] if p in sizes]
+                if len(known) < 3:
+                    continue
+                typical = float(np.median([min(sizes[p]) for p in known]))
+                for p in known:
+                    if min(sizes[p]) * SMALL_OUTLIER < typical:
+                        warn(
+                            "far-smaller",
+                            f"{rel(p)}: {size_text(sizes[p])} is far smaller than the other "
+                            f"images (median shorter side {typical:g} px); check with --crop "
+                            "the training crop size",
                             p,
                         )
         role_sizes = {}

@@ -42,8 +42,10 @@ from i2i.inference.jobs import (
     Summary,
     collect_inputs,
     describe,
+    images_in_subfolders,
     plan_jobs,
     run_jobs,
+    split_existing,
 )
 from i2i.inference.tiling import AxisPlan, plan_axis, tile_weights
 
@@ -64,9 +66,11 @@ __all__ = [
     "describe",
     "estimate_bytes_per_pixel",
     "fill_transparent",
+    "images_in_subfolders",
     "plan_axis",
     "plan_jobs",
     "probe_min_side",
     "run_jobs",
+    "split_existing",
     "tile_weights",
 ]

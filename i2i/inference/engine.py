@@ -158,9 +158,26 @@ class Engine:
         blending = 2 * 4.0 * 3 * self.scale * self.scale
         pixels = self.memory_budget / (self.batch_size * (self.bytes_per_pixel + blending))
         side = math.isqrt(max(1, int(pixels)))
-        floor = max(MIN_TILE, 4 * self.overlap, 4 * self.stride)
-        side = min(max(side, floor), MAX_TILE)
+        side = min(max(side, self.suggested_tile()), MAX_TILE)
         return max(self.stride, side // self.stride * self.stride)
+
+    def tile_overhead(self) -> float:
+        """How many times the model computes each pixel of a large image, because
+        neighbouring tiles share `overlap` pixels (1.0 when images are not tiled).
+
+        Tiles of side T sharing O pixels advance by T - O, so a large image costs
+        (T / (T - O))^2 of its pixels; `plan_axis` caps O at half a tile.
+        """
+        if self.tile is None:
+            return 1.0
+        cells = max(1, self.tile // self.stride)
+        shared = min(-(-self.overlap // self.stride), cells // 2)
+        return (cells / (cells - shared)) ** 2
+
+    def suggested_tile(self) -> int:
+        """The smallest tile the automatic choice would allow with this overlap: each
+        pixel computed under twice (the overlap a quarter of a tile)."""
+        return max(MIN_TILE, 4 * self.overlap, 4 * self.stride)
 
     def plan(self, height: int, width: int) -> tuple[AxisPlan, AxisPlan]:
         """How an image of `height` x `width` is cut into tiles (rows, columns)."""

@@ -194,6 +194,38 @@ def _is_inside(path: Path, folder: Path) -> bool:
     return True
 
 
+def split_existing(jobs: Sequence[Job]) -> tuple[list[Job], list[Job]]:
+    """`(to do, done)`: the jobs whose output is not there yet, and those whose output
+    (or its PNG fallback for alpha / 16-bit images) an earlier run wrote.
+
+    Only file names are checked, so a command can tell that there is nothing to do
+    before it loads a model (`--skip-existing`).
+    """
+    planned = {job.target.resolve() for job in jobs}
+    todo, done = [], []
+    for job in jobs:
+        # An earlier run may have written this job's PNG fallback (alpha or 16-bit), unless
+        # that name is another job's own output.
+        fallback = job.target.with_suffix(".png")
+        exists = job.target.exists() or (fallback.resolve() not in planned and fallback.exists())
+        (done if exists else todo).append(job)
+    return todo, done
+
+
+def images_in_subfolders(inputs: Sequence, output=None) -> int:
+    """How many images the folders among `inputs` hold in sub-folders: what a run
+    without `recursive` leaves out (images under `output` are not counted)."""
+    out = Path(output).expanduser().resolve() if output is not None else None
+    count = 0
+    for item in inputs:
+        path = Path(str(item)).expanduser()
+        if path.is_dir():
+            top = set(imageio.list_images(path))
+            nested = [p for p in imageio.list_images(path, recursive=True) if p not in top]
+            count += sum(1 for p in nested if out is None or not _is_inside(p.resolve(), out))
+    return count
+
+
 def _fallback_target(target: Path, image: np.ndarray) -> Path:
     """`target`, or the same name as PNG if its format cannot hold `image`."""
     ext = target.suffix.lower()
@@ -246,16 +278,8 @@ def run_jobs(
             tqdm.write(line, file=sys.stderr)
 
     planned = {job.target.resolve() for job in jobs}
-    todo = []
-    for job in jobs:
-        # An earlier run may have written this job's PNG fallback (alpha or 16-bit), unless
-        # that name is another job's own output.
-        fallback = job.target.with_suffix(".png")
-        done = job.target.exists() or (fallback.resolve() not in planned and fallback.exists())
-        if skip_existing and done:
-            summary.skipped.append(job.target)
-        else:
-            todo.append(job)
+    todo, done = split_existing(jobs) if skip_existing else (list(jobs), [])
+    summary.skipped.extend(job.target for job in done)
     write_budget = 512 << 20  # bytes of finished images waiting to be encoded
 
     bar = tqdm(total=len(todo), unit="img", disable=not progress or not todo, file=sys.stderr)
@@ -287,6 +311,7 @@ def run_jobs(
 
         while ahead:
             job, future = ahead.popleft()
+            bar.set_postfix_str(job.source.name)  # the image being worked on
             following = next(queue, None)
             if following is not None:
                 ahead.append((following, readers.submit(imageio.read_image, following.source)))
@@ -336,7 +361,6 @@ def run_jobs(
             writing.append((job, write, result.nbytes))
             settle(write_budget)
             bar.update(1)
-            bar.set_postfix_str(f"{job.source.name}", refresh=False)
         settle(None)
     except BaseException:
         for _, future in ahead:

@@ -58,12 +58,28 @@ def unet_depth(image_size: int = 256, depth: int | None = None) -> int:
     if depth is None:
         if int(image_size) != image_size or image_size < 4:
             raise ValueError(f"image_size must be an integer >= 4, got {image_size!r}")
-        depth = 0
-        while image_size % (2 ** (depth + 1)) == 0:
-            depth += 1
+        depth = _halvings(image_size)
     if depth < 2:
         raise ValueError(f"the U-Net needs depth >= 2 (image_size {image_size}, depth {depth})")
     return depth
+
+
+def nearest_deep_size(image_size: int, bottleneck: int = 8) -> int:
+    """The crop size nearest `image_size` (>= 16) that the automatic depth halves down
+    to at most `bottleneck` pixels (96 for 100: depth 5, 3 px), the smaller on a tie."""
+    for distance in range(int(image_size)):
+        for size in (image_size - distance, image_size + distance):
+            if size >= 16 and size >> _halvings(size) <= bottleneck:
+                return size
+    return 256
+
+
+def _halvings(size: int) -> int:
+    """How often `size` can be halved exactly."""
+    count = 0
+    while size % (2 ** (count + 1)) == 0:
+        count += 1
+    return count
 
 
 def unet_stride(image_size: int = 256, depth: int | None = None) -> int:

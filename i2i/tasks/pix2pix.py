@@ -36,6 +36,9 @@ from i2i.tasks import translation
 # The learning rate `i2i finetune` starts from: a tenth of the paper's 2e-4, so the
 # pretrained generator is adjusted, not retrained.
 FINETUNE_LEARNING_RATE = 2e-5
+# The automatic U-Net depth halves the crop while it is even; more than this many pixels
+# left at the bottleneck (100 -> 25 px, depth 2) is refused as a crippled network.
+MAX_BOTTLENECK = 8
 # Model options that describe the networks (copied from a source run when fine-tuning).
 NETWORK_OPTIONS = (
     "image_size",
@@ -206,6 +209,7 @@ class Pix2PixTask(translation.TranslationTask):
                 f"image_size {cfg.model.image_size} is not a multiple of the generator's "
                 f"stride {stride} (use --image-size {nearest})"
             )
+        self._check_depth(cfg)
         smallest = 3 * 2**cfg.model.n_layers  # the PatchGAN's smallest input
         if cfg.model.image_size < smallest:
             raise training.TrainingError(
@@ -213,6 +217,24 @@ class Pix2PixTask(translation.TranslationTask):
                 f"n_layers={cfg.model.n_layers} (needs >= {smallest}; lower n_layers)"
             )
         super().check_data(cfg)
+
+    def _check_depth(self, cfg) -> None:
+        """Refuse a crop size whose automatic U-Net depth cripples the generator."""
+        from i2i.nets.unet import nearest_deep_size, unet_depth
+
+        m = cfg.model
+        if m.depth is not None or self._source_entry(m) is not None:
+            return  # asked for, or pinned by the source network
+        depth = unet_depth(m.image_size)
+        bottom = m.image_size >> depth
+        if bottom > MAX_BOTTLENECK:
+            raise training.TrainingError(
+                f"image_size {m.image_size} gives a U-Net of depth {depth} only: the "
+                f"encoder halves the crop while it is even, down to {bottom} px, so the "
+                f"generator sees little of the image (64 gives depth 6, 256 depth 8); use "
+                f"--image-size {nearest_deep_size(m.image_size, MAX_BOTTLENECK)}, or "
+                "--set depth=N to choose the depth"
+            )
 
     # ------------------------------------------------------------------ model
 
