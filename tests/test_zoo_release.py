@@ -78,6 +78,9 @@ def test_shipped_card_is_complete_and_matches_its_file(path):
     for key in ("recipe", "command", "data", "steps", "quality", "file_size", "sha256"):
         assert card[key], key
     assert card["name"] == path.stem and (REPO / card["recipe"]).is_file()
+    # The command's --steps and the step shipped, exactly (they differ when the run kept
+    # an earlier, better generator).
+    assert card["command_note"] == release_zoo.steps_note(card["command"], card["steps"])
     assert card["file_size"] == path.stat().st_size
     assert card["sha256"] == zoo.sha256(path)
     assert path.stat().st_size <= spec.get("max_bytes", 20_000_000)
