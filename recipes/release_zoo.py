@@ -486,7 +486,8 @@ def recipe_command(run_dir: Path, fallback: str, data: dict) -> str:
     with its `DATA` placeholder replaced by the data folder the run used."""
     record = run_dir / "recipe.json"
     if record.is_file():
-        return json.loads(record.read_text())["command"]
+        recorded = json.loads(record.read_text())
+        return " && ".join([recorded["command"], *recorded.get("resumed", [])])
     if data.get("folder"):
         fallback = fallback.replace("--data DATA", f"--data {data['folder']}")
     return fallback
@@ -510,11 +511,11 @@ def translation_targets_missed(targets: dict, ours: dict, real: dict) -> str:
 
 def steps_note(command: str, kept) -> str | None:
     """What the card must say when the shipped generator is not the run's last step."""
-    match = re.search(r"--steps (\d+)", command)
-    if not match or kept is None or int(match.group(1)) == int(kept):
+    steps = re.findall(r"--steps (\d+)", command)  # the last: a resume may extend the run
+    if not steps or kept is None or int(steps[-1]) == int(kept):
         return None
     return (
-        f"the command trains {int(match.group(1)):,} steps; the generator shipped is the one "
+        f"the command trains {int(steps[-1]):,} steps; the generator shipped is the one "
         f"the run kept (best validation PSNR so far), from step {int(kept):,}"
     )
 

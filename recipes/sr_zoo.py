@@ -11,8 +11,9 @@ val_psnr_bicubic). The best generator so far is RUN_DIR/generator.keras (+ card)
 `recipes/release_zoo.py NAME` measures it on other never-seen photos and ships it.
 
 Resumable: run the same command again and it continues from RUN_DIR's last checkpoint
-(every 200 steps); `--steps N` extends or shortens the run. RUN_DIR/recipe.json records
-the exact `i2i` command of the run, which the zoo card quotes.
+(every 200 steps); `--steps N` extends or shortens the run (the cosine decay then spans
+the new total). RUN_DIR/recipe.json records the exact `i2i` command of the run and of
+each resume that changed its length, which the zoo card quotes.
 
 The recipes (`RECIPES`):
 - srresnet-x4, srresnet-x2: SRResNet with 8 residual blocks and no batch norm (instead
@@ -111,6 +112,12 @@ def main(name: str | None = None, argv=None) -> None:
         argv_cli = ["i2i", "train", "srresnet", "--out", str(out), "--resume"]
         if args.steps:
             argv_cli += ["--steps", str(args.steps)]
+            # A resume that changes the length changes the run (the cosine decay spans
+            # the new total): the record keeps it, so the card quotes every command.
+            record_file = out / "recipe.json"
+            record = json.loads(record_file.read_text()) if record_file.is_file() else {}
+            record.setdefault("resumed", []).append(shlex.join(argv_cli))
+            record_file.write_text(json.dumps(record, indent=2) + "\n")
     else:
         argv_cli = command(name, args.data, out, args.steps, args.runs)
         out.mkdir(parents=True, exist_ok=True)

@@ -313,3 +313,30 @@ def test_remeasure_rewrites_a_shipped_translation_card_and_leaves_the_file(tmp_p
     assert quality["target_met"] is False and "lit_auc" in quality["targets_missed"]
     table = readme.read_text()
     assert "not for photos" in table and "It misses its release targets: lit_auc" in table
+
+
+def test_a_resume_that_extends_a_recipe_run_is_in_the_card_command(tmp_path, monkeypatch):
+    import sys
+
+    from i2i import cli as cli_module
+
+    sys.path.insert(0, str(REPO / "recipes"))
+    try:
+        import sr_zoo
+    finally:
+        sys.path.remove(str(REPO / "recipes"))
+    run = tmp_path / "compact-x4"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "latest.json").write_text("{}")
+    first = "i2i train srresnet --out RUN --steps 3200 --set arch=compact"
+    (run / "recipe.json").write_text(json.dumps({"command": first}))
+    called = []
+    monkeypatch.setattr(cli_module.cli, "main", lambda argv, prog_name: called.append(argv))
+    sr_zoo.main("compact-x4", ["--out", str(run), "--steps", "4800"])
+    assert called == [["train", "srresnet", "--out", str(run), "--resume", "--steps", "4800"]]
+    command = release_zoo.recipe_command(run, "", {})
+    assert command == f"{first} && i2i train srresnet --out {run} --resume --steps 4800"
+    assert release_zoo.steps_note(command, 4800) is None  # trained to the last --steps
+    assert "trains 4,800 steps" in release_zoo.steps_note(command, 4000)
+    sr_zoo.main("compact-x4", ["--out", str(run)])  # the same length: nothing to record
+    assert json.loads((run / "recipe.json").read_text())["resumed"] == [command.split(" && ")[1]]
