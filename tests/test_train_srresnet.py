@@ -42,7 +42,7 @@ def test_tiny_run_logs_psnr_beside_bicubic_keeps_the_best_and_resumes(sr_folders
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     rows = _log(out)
-    assert [row["epoch"] for row in rows] == ["0", "1"]
+    assert [row["epoch"] for row in rows] == ["1", "2"]
     for column in ("val_psnr", "val_ssim", "val_psnr_bicubic", "val_ssim_bicubic"):
         assert np.isfinite(float(rows[-1][column]))
     card = json.loads((out / "generator.json").read_text())
@@ -58,7 +58,7 @@ def test_tiny_run_logs_psnr_beside_bicubic_keeps_the_best_and_resumes(sr_folders
     resume = ["train", "srresnet", "--out", str(out), "--resume", "--steps", "6"]
     result = CliRunner().invoke(cli, resume)
     assert result.exit_code == 0, result.output
-    assert [row["epoch"] for row in _log(out)] == ["0", "1", "2"]
+    assert [row["epoch"] for row in _log(out)] == ["1", "2", "3"]
     assert json.loads((out / "checkpoints" / "latest.json").read_text())["step"] == 6
     assert (out / "generator.keras").exists()
 
