@@ -24,6 +24,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parents[1]
+# The x4 models to compare, those of them that are shipped (`zoo.list_models`).
 MODELS = ("srresnet-x4", "compact-x4", "compact-real-x4")
 
 
@@ -32,7 +33,12 @@ def parse_args(argv=None):
     parser.add_argument("--photo", type=Path, default=REPO / "examples" / "one_stands_out.jpg")
     parser.add_argument("--crop", default="104,40,56", help="LR top,left,size of the crop")
     parser.add_argument("--zoom", type=int, default=2, help="enlargement of the crops")
-    parser.add_argument("--models", default=",".join(MODELS), help="zoo names, comma-separated")
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="zoo names, comma-separated (default: "
+        "those of " + ", ".join(MODELS) + " that are shipped)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "upscale-comparison.png")
     return parser.parse_args(argv)
 
@@ -58,7 +64,12 @@ def main(argv=None) -> dict:
     top, left, size = (int(v) for v in args.crop.split(","))
     lr = imageio.read_image(args.photo)[..., :3]
     outputs = {"bicubic": resize.upsample_bicubic(lr, 4)}
-    for name in args.models.split(","):
+    names = (
+        args.models.split(",")
+        if args.models
+        else [name for name in MODELS if name in {entry.name for entry in zoo.list_models()}]
+    )
+    for name in names:
         model, card = zoo.load_generator(name)
         outputs[name] = inference.Engine(model, card, tile=0, precision="float32").process(lr)
     panels, roughness = [], {}
