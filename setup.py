@@ -39,7 +39,6 @@ setup(
         "opencv-python-headless>=5.0",
         # Header probing (size guard, EXIF orientation) without decoding.
         "pillow>=10",
-        "albumentations>=1.4",
         "click>=8.1",
         "tqdm>=4.60",
         "numpy>=1.24",
