@@ -742,10 +742,9 @@ def remeasure(name: str, args) -> str:
         "i2i_commit": git_commit(),
         "command": f"python recipes/release_zoo.py --remeasure {name}",
     }
-    text = json.dumps(card, indent=2) + "\n"
-    (staging_card := card_file.with_name(f".{card_file.name}.tmp")).write_text(text)
-    os.replace(staging_card, card_file)
-    os.chmod(card_file, 0o644)
+    from i2i.common import atomic_write
+
+    atomic_write(card_file, json.dumps(card, indent=2) + "\n")
     return (
         f"{name}: lit AUC {ours['lit_auc']:.3f}, luminance correlation {ours['lum_corr']:.3f}, "
         f"lattice {ours['lattice']}" + (f"; misses {missed}" if missed else "; meets its targets")
