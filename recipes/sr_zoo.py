@@ -22,6 +22,8 @@ The recipes (`RECIPES`):
 - compact-x4, compact-x2: the compact network (`i2i.nets.compact`: 16 convolutions of
   64 filters at LR, one pixel shuffle, over bilinear), L1, on MATLAB-bicubic LR; the
   larger LR patches (32 px) keep the 37 px receptive field mostly on real content.
+  Over a bicubic upscale (with 24 px LR patches) the network learnt slower: val PSNR
+  31.83 dB at step 600 against 32.82 over bilinear (bicubic alone: 31.76).
 - compact-real-x4: the same network on the Real-ESRGAN high-order degradations (blur,
   resize, noise, JPEG, twice; `i2i.data.degradations`) with the milder ranges of
   `recipes/real_photos.json` (blur sigma up to 1.2, noise up to 10 levels, JPEG 50-95,
