@@ -27,7 +27,9 @@ The recipes (`RECIPES`):
 - compact-real-x4: the same network on the Real-ESRGAN high-order degradations (blur,
   resize, noise, JPEG, twice; `i2i.data.degradations`) with the milder ranges of
   `recipes/real_photos.json` (blur sigma up to 1.2, noise up to 10 levels, JPEG 50-95,
-  a second round that mostly keeps the size), L1, fine-tuned from compact-x4 (its run
+  a second round that mostly keeps the size, and mostly area resizes: OpenCV's bilinear
+  and bicubic alias when they shrink, which photos from a camera or the web seldom
+  show), L1, fine-tuned from compact-x4 (its run
   directory under `--runs`, default ~/i2i-runs/compact-x4), as Real-ESRGAN starts from
   its PSNR model. With the paper's ranges it learnt to undo heavy blur and
   over-sharpened ordinary photos (-1.7 dB PSNR-Y against bicubic on phone-like LR).
@@ -68,7 +70,7 @@ RECIPES = {
     "compact-x2": {"scale": 2, "steps": 4_000, "batch_size": 16, "patch_size": 64, **COMPACT},
     "compact-real-x4": {
         "scale": 4,
-        "steps": 1_600,
+        "steps": 2_400,
         "batch_size": 16,
         "patch_size": 128,
         **COMPACT,

@@ -1,5 +1,6 @@
 """The Real-ESRGAN high-order degradation: kernels, options, seeds, what it does to photos."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -91,6 +92,38 @@ def test_every_step_off_is_a_plain_resize(photos):
     assert lr.shape == (50, 60, 3)
     # Only the final resize (area, bilinear or bicubic) and two JPEGs at quality 100 remain.
     assert metrics.psnr(lr, resize.downsample(hr, 4)) > 30
+
+
+def test_resize_mode_weights_choose_the_interpolation(photos):
+    import cv2
+
+    hr = resize.mod_crop(photos["astronaut"][:256, :256], 4)
+    quiet = DegradationRound(
+        blur_prob=0.0,
+        resize_prob=(0.0, 0.0, 1.0),
+        gaussian_noise_prob=1.0,
+        noise_range=(0.0, 0.0),
+        jpeg_range=(100.0, 100.0),
+    )
+    plain = {
+        mode: cv2.resize(hr, (64, 64), interpolation=flag)
+        for mode, flag in (("area", cv2.INTER_AREA), ("bilinear", cv2.INTER_LINEAR))
+    }
+    for mode, weights in (("area", (1, 0, 0)), ("bilinear", (0, 1, 0))):
+        # The second round's resize takes HR to the LR size; the last one keeps it.
+        second = dataclasses.replace(quiet, resize_modes=weights)
+        options = Degradation(
+            first=quiet, second=second, final_sinc_prob=0.0, final_resize_modes=weights
+        )
+        for seed in range(3):
+            lr = degradations.degrade(hr, 4, seed=seed, options=options)
+            other = plain["bilinear" if mode == "area" else "area"]
+            # Two JPEGs at quality 100 remain: close to the chosen resize, far from the other.
+            assert metrics.psnr(lr, plain[mode]) > metrics.psnr(lr, other) + 3
+    with pytest.raises(ValueError, match="final_resize_modes"):
+        degradations.load_options({"final_resize_modes": [0, 0, 0]})
+    with pytest.raises(ValueError, match=r"second\.resize_modes"):
+        degradations.load_options({"second": {"resize_modes": [1, 1]}})
 
 
 def test_tiny_images_work(photos):

@@ -86,6 +86,9 @@ class DegradationRound:
         betap_range: shape parameter range of the plateau kernels.
         resize_prob: probabilities of (up, down, keep).
         resize_range: range of the resize factor (below 1 shrinks).
+        resize_modes: weights of the interpolations `RESIZE_MODES` (area, bilinear,
+            bicubic; the paper: equal). OpenCV's bilinear and bicubic do not
+            antialias when they shrink, area does.
         gaussian_noise_prob: probability of Gaussian noise; Poisson noise otherwise.
         noise_range: Gaussian noise sigma range, in 8-bit levels.
         poisson_scale_range: Poisson noise scale range.
@@ -101,6 +104,7 @@ class DegradationRound:
     betap_range: tuple[float, float] = (1.0, 2.0)
     resize_prob: tuple[float, float, float] = (0.2, 0.7, 0.1)
     resize_range: tuple[float, float] = (0.15, 1.5)
+    resize_modes: tuple[float, float, float] = (1.0, 1.0, 1.0)
     gaussian_noise_prob: float = 0.5
     noise_range: tuple[float, float] = (1.0, 30.0)
     poisson_scale_range: tuple[float, float] = (0.05, 3.0)
@@ -126,12 +130,15 @@ class Degradation:
         first: the first round.
         second: the second round (its resize is relative to the LR size).
         final_sinc_prob: probability of the final sinc filter (identity otherwise).
+        final_resize_modes: weights of `RESIZE_MODES` for the last resize, to
+            the LR size.
         kernel_sizes: odd kernel sizes to draw from (7 to 21).
     """
 
     first: DegradationRound = DegradationRound()
     second: DegradationRound = SECOND_ROUND
     final_sinc_prob: float = 0.8
+    final_resize_modes: tuple[float, float, float] = (1.0, 1.0, 1.0)
     kernel_sizes: tuple[int, ...] = (7, 9, 11, 13, 15, 17, 19, 21)
 
 
@@ -187,8 +194,21 @@ def _check(options: Degradation, where: str) -> None:
                 f"{where}: {name}.kernel_probs needs {len(KERNEL_TYPES)} values and "
                 f"{name}.resize_prob 3 (up, down, keep)"
             )
+        if (
+            len(r.resize_modes) != len(RESIZE_MODES)
+            or min(r.resize_modes) < 0
+            or not sum(r.resize_modes)
+        ):
+            raise ValueError(
+                f"{where}: {name}.resize_modes needs 3 weights >= 0 (area, bilinear, bicubic)"
+            )
         if r.resize_range[0] <= 0 or r.resize_range[0] > 1 or r.resize_range[1] < 1:
             raise ValueError(f"{where}: {name}.resize_range must be (low <= 1, high >= 1)")
+    modes = options.final_resize_modes
+    if len(modes) != len(RESIZE_MODES) or min(modes) < 0 or not sum(modes):
+        raise ValueError(
+            f"{where}: final_resize_modes needs 3 weights >= 0 (area, bilinear, bicubic)"
+        )
     if not options.kernel_sizes or any(k % 2 == 0 or k > MAX_KERNEL for k in options.kernel_sizes):
         raise ValueError(f"{where}: kernel_sizes must be odd and at most {MAX_KERNEL}")
 
@@ -326,8 +346,18 @@ def _random_resize(rng, image, round_: DegradationRound, base_h: float, base_w: 
     kind = rng.choice(3, p=np.asarray(round_.resize_prob) / sum(round_.resize_prob))
     low, high = round_.resize_range
     factor = (rng.uniform(1.0, high), rng.uniform(low, 1.0), 1.0)[int(kind)]
-    mode = RESIZE_MODES[int(rng.integers(len(RESIZE_MODES)))]
+    mode = _resize_mode(rng, round_.resize_modes)
     return _resize(image, int(base_h * factor), int(base_w * factor), mode)
+
+
+def _resize_mode(rng, weights) -> str:
+    """One of `RESIZE_MODES`, drawn with these weights."""
+    if len(set(weights)) == 1:
+        # The paper's equal odds, drawn as before the weights existed: a seed gives the
+        # same LR image as it did (datasets made with `i2i dataset sr --degrade`).
+        return RESIZE_MODES[int(rng.integers(len(RESIZE_MODES)))]
+    weights = np.asarray(weights, dtype=np.float64)
+    return RESIZE_MODES[int(rng.choice(len(RESIZE_MODES), p=weights / weights.sum()))]
 
 
 def degrade(image: np.ndarray, scale: int, seed=None, options: Degradation | None = None):
@@ -371,8 +401,7 @@ def degrade(image: np.ndarray, scale: int, seed=None, options: Degradation | Non
     x = _noise(rng, x, options.second)
 
     def resize_and_sinc(x):
-        mode = RESIZE_MODES[int(rng.integers(len(RESIZE_MODES)))]
-        x = _resize(x, height, width, mode)
+        x = _resize(x, height, width, _resize_mode(rng, options.final_resize_modes))
         return x if final_sinc is None else _filter(x, final_sinc)
 
     # The last resize (to the LR size) + sinc, and the last JPEG, in random order: the
