@@ -48,7 +48,8 @@ setup(
         "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff>=0.5", *RECIPES, *EXPORT],
+        # pytest-xdist: the suite runs on two workers (pyproject's addopts).
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.5", *RECIPES, *EXPORT],
         "export": EXPORT,
         "recipes": RECIPES,
     },
