@@ -56,3 +56,21 @@ def test_tiny_run_prints_a_table_and_json(tmp_path):
         assert result["gflop_per_step"] > 0 and result["median_step_ms"] > 0
         assert result["ceiling_gflops"] > 0 and result["fraction_of_ceiling_cpu"] > 0
         assert result["peak_rss_mb"] > 100
+
+
+def test_step_parts_times_every_part_of_a_tiny_srgan_step(capsys):
+    spec = importlib.util.spec_from_file_location(
+        "step_parts_benchmark", SCRIPT.parent / "step_parts.py"
+    )
+    step_parts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step_parts)
+    rows = step_parts.main(["--model", "srgan", "--size", "tiny", "--steps", "1"])
+    names = [row["part"] for row in rows]
+    assert names[:8] == [
+        "generate (forward)", "G forward + losses", "G forward + losses + gradient",
+        "G optimizer", "D losses", "D losses + gradient", "D optimizer", "whole train step",
+    ]  # fmt: skip
+    # SRResNet's 9x9 output convolution, with Conv2D's gradient and with ThinConv2D's.
+    assert [name.split(", ")[-1] for name in names[8:]] == ["Conv2D", "ThinConv2D"]
+    assert all(row["cpu_s"] > 0 for row in rows)
+    assert "whole train step" in capsys.readouterr().out

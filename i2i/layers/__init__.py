@@ -7,7 +7,9 @@ models using them save and load in safe mode (no `Lambda` layers anywhere).
 - `ReflectionPadding2D(padding)`: mirror padding;
 - `PixelShuffle(scale)`: depth-to-space upsampling;
 - `Upscale2D(scale, interpolation)`: integer-factor resize (bicubic), traceable for any size;
-- `ImageHistory(size=50)`: the CycleGAN image pool, graph-safe and checkpointed.
+- `ImageHistory(size=50)`: the CycleGAN image pool, graph-safe and checkpointed;
+- `ThinConv2D`: Conv2D with a fast CPU gradient for few output channels (image outputs,
+  PatchGAN logits).
 """
 
 from i2i.layers.image_history import ImageHistory
@@ -15,12 +17,14 @@ from i2i.layers.normalization import NORMS, batch_norm, instance_norm, norm_laye
 from i2i.layers.padding import ReflectionPadding2D
 from i2i.layers.pixel_shuffle import PixelShuffle
 from i2i.layers.resize import Upscale2D
+from i2i.layers.thin_conv import ThinConv2D
 
 __all__ = [
     "NORMS",
     "ImageHistory",
     "PixelShuffle",
     "ReflectionPadding2D",
+    "ThinConv2D",
     "Upscale2D",
     "batch_norm",
     "instance_norm",
