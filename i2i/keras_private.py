@@ -63,4 +63,19 @@ PRIVATE_ATTRIBUTES = (
         "_model_variables_moving_average",
         "i2i.gans.srgan.SRGAN.ema_weights: the EMA of the generator weights (use_ema=True)",
     ),
+    (
+        "keras.optimizers.Adam",
+        "_momentums",
+        "i2i.optimizers.Adam.update_step: the first-moment variables the fused kernel updates",
+    ),
+    (
+        "keras.optimizers.Adam",
+        "_velocities",
+        "i2i.optimizers.Adam.update_step: the second-moment variables",
+    ),
+    (
+        "keras.optimizers.Optimizer",
+        "_get_variable_index",
+        "i2i.optimizers.Adam.update_step: a weight's moments, as Keras' Adam finds them",
+    ),
 )

@@ -79,6 +79,8 @@ import copy
 import keras
 import tensorflow as tf
 
+from i2i.optimizers import Adam
+
 
 def multi_worker() -> bool:
     """True inside a MultiWorkerMirroredStrategy spanning more than one worker."""
@@ -111,8 +113,9 @@ class GANModel(keras.Model):
             what `call` / `predict` run.
         discriminator_names: attributes holding the discriminator network(s).
         discriminator_first: update the discriminator before the generator (pix2pix).
-        default_optimizer: keyword arguments of the `keras.optimizers.Adam` that
-            `compile("auto")` creates (paper defaults; pix2pix/CycleGAN values here).
+        default_optimizer: keyword arguments of the `i2i.optimizers.Adam` (Keras' Adam
+            with a fused update) that `compile("auto")` creates (paper defaults;
+            pix2pix/CycleGAN values here).
 
     Args:
         n_critic: discriminator updates per generator update (5 for WGAN-GP).
@@ -193,7 +196,7 @@ class GANModel(keras.Model):
         """Configure both optimizers.
 
         Args:
-            generator_optimizer: "auto" (`keras.optimizers.Adam(**default_optimizer)`),
+            generator_optimizer: "auto" (`i2i.optimizers.Adam(**default_optimizer)`),
                 an optimizer name, or an optimizer instance.
             discriminator_optimizer: the same for the discriminator(s).
             jit_compile: XLA-compile the step (pinned; never Keras' "auto").
@@ -217,7 +220,7 @@ class GANModel(keras.Model):
 
     def _make_optimizer(self, spec, name):
         if isinstance(spec, str) and spec == "auto":
-            optimizer = keras.optimizers.Adam(**self.default_optimizer, name=name)
+            optimizer = Adam(**self.default_optimizer, name=name)
         else:
             optimizer = keras.optimizers.get(spec)
         if self._mixed_float16() and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):

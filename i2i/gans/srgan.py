@@ -63,6 +63,7 @@ from i2i.losses import (
     gradient_penalty,
     l1_loss,
 )
+from i2i.optimizers import Adam
 
 CONTENT_LOSSES = ("auto", "vgg54", "l1")
 VGG54_LAYER = "block5_conv4"
@@ -227,7 +228,7 @@ class SRGAN(GANModel):
             and isinstance(generator_optimizer, str)
             and generator_optimizer == "auto"
         ):
-            generator_optimizer = keras.optimizers.Adam(
+            generator_optimizer = Adam(
                 **self.default_optimizer,
                 use_ema=True,
                 ema_momentum=self.ema_decay,

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import keras
 import numpy as np
 
 from i2i import config as config_lib
 from i2i import training
 from i2i.gans.cyclegan import build_cyclegan
+from i2i.optimizers import Adam
 from i2i.tasks import translation
 
 
@@ -185,7 +185,7 @@ class CycleGANTask(translation.TranslationTask):
             raise training.TrainingError(str(error)) from None
 
         def adam(name):
-            return keras.optimizers.Adam(options.lr, beta_1=options.beta_1, beta_2=0.999, name=name)
+            return Adam(options.lr, beta_1=options.beta_1, beta_2=0.999, name=name)
 
         model.compile(
             generator_optimizer=adam("generator_optimizer"),

@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import keras
-
 from i2i import training
 from i2i.common import Direction
 from i2i.gans.pix2pix import build_pix2pix
+from i2i.optimizers import Adam
 from i2i.tasks import translation
 
 # The learning rate `i2i finetune` starts from: a tenth of the paper's 2e-4, so the
@@ -254,8 +253,8 @@ class Pix2PixTask(translation.TranslationTask):
                     "discriminator_filters / n_layers / norm of this run"
                 ) from None
         model.compile(
-            generator_optimizer=keras.optimizers.Adam(m.lr, beta_1=m.beta_1),
-            discriminator_optimizer=keras.optimizers.Adam(m.lr, beta_1=m.beta_1),
+            generator_optimizer=Adam(m.lr, beta_1=m.beta_1),
+            discriminator_optimizer=Adam(m.lr, beta_1=m.beta_1),
         )
         return model
 

@@ -144,10 +144,9 @@ class SRGANTask(SRResNetTask):
         return network
 
     def build_model(self, cfg):
-        import keras
-
         from i2i.gans.srgan import ContentLossFallbackWarning, build_srgan
         from i2i.losses import VGGWeightsNotFoundError
+        from i2i.optimizers import Adam
 
         m = cfg.model
         generator, self.init_card = self._init_generator(cfg)
@@ -179,7 +178,7 @@ class SRGANTask(SRResNetTask):
             training.log(model.content_note)
 
         def adam(**ema):
-            return keras.optimizers.Adam(self._learning_rate(cfg), beta_1=m.beta_1, **ema)
+            return Adam(self._learning_rate(cfg), beta_1=m.beta_1, **ema)
 
         ema = {"use_ema": True, "ema_momentum": m.ema_decay} if m.ema_decay else {}
         model.compile(generator_optimizer=adam(**ema), discriminator_optimizer=adam())

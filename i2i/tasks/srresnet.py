@@ -220,6 +220,8 @@ class SRResNetTask(training.TrainTask):
     def build_model(self, cfg):
         import keras
 
+        from i2i.optimizers import Adam
+
         options = cfg.model
         model = build_generator(_architecture(options))
         if options.init_from and training.latest_checkpoint(cfg.run.out) is None:
@@ -231,7 +233,7 @@ class SRResNetTask(training.TrainTask):
                 options.lr, decay_steps=total, alpha=options.lr_min / options.lr
             )
         loss = "mean_absolute_error" if options.loss == "l1" else "mean_squared_error"
-        model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss)
+        model.compile(optimizer=Adam(lr), loss=loss)
         return model
 
     def callbacks(self, cfg, run_dir, model):
