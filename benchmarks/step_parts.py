@@ -162,12 +162,15 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--model", default="cyclegan", choices=("cyclegan", "pix2pix", "srgan"))
     parser.add_argument("--size", default="paper", choices=train_step.SIZES)
     parser.add_argument("--steps", type=int, default=3, help="timed runs per part")
-    parser.add_argument("--cores", type=int, default=2, help="TensorFlow threads")
+    parser.add_argument(
+        "--cores", type=int, default=2, help="TensorFlow threads (0: leave TensorFlow's own)"
+    )
     args = parser.parse_args(argv)
 
     import keras
 
-    train_step.limit_cores(args.cores)
+    if args.cores:
+        train_step.limit_cores(args.cores)
     keras.utils.set_random_seed(0)
     model, data, _, _ = train_step.build(args.model, args.size)
     first = data["lr"] if args.model == "srgan" else next(iter(data.values()))
@@ -179,7 +182,8 @@ def main(argv=None) -> list[dict]:
     side, batch = train_step.SHAPES[args.model][args.size]
     whole = next(row for row in rows if row["part"] == "whole train step")
     width = max(len(row["part"]) for row in rows)
-    print(f"{args.model} {args.size} ({side} px, batch {batch}), {args.cores} threads, "
+    threads = args.cores or "default"
+    print(f"{args.model} {args.size} ({side} px, batch {batch}), {threads} threads, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"{'part'.ljust(width)}  wall s  CPU s  CPU / step")
     for row in rows:
