@@ -220,7 +220,7 @@ def build(name: str, size: str):
 # --------------------------------------------------------------------------- measure
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -295,7 +295,7 @@ def measure(
         cpu_times.append(time.process_time() - cpu_started)
     step, cpu_step = statistics.median(times), statistics.median(cpu_times)
     # Peak RSS first: the FLOP count below builds fixed-shape copies of the networks.
-    result.peak_rss_mb = _peak_rss_mb()
+    result.peak_rss_mb = peak_rss_mb()
     result.median_step_ms = step * 1e3
     result.median_step_cpu_ms = cpu_step * 1e3
     result.steps_per_s = 1.0 / step
@@ -367,16 +367,10 @@ COLUMNS = (
 )
 
 
-def table(results: list[Result]) -> str:
-    """The results as an aligned text table (errors on their own lines)."""
-    rows = [[title for title, _, _ in COLUMNS]]
-    problems = []
-    for r in results:
-        if r.error:
-            problems.append(f"{r.model} {r.size}: {r.error}")
-            continue
-        rows.append([fmt.format(getattr(r, key)) for _, key, fmt in COLUMNS])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+def aligned(rows: list[list[str]]) -> list[str]:
+    """Text rows as aligned lines (the first two columns left-aligned, the rest right),
+    with a rule under the first row (the header)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
         cells = [
@@ -386,8 +380,31 @@ def table(results: list[Result]) -> str:
         lines.append("  ".join(cells))
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
+    return lines
+
+
+def table(results: list[Result]) -> str:
+    """The results as an aligned text table (errors on their own lines)."""
+    rows = [[title for title, _, _ in COLUMNS]]
+    problems = []
+    for r in results:
+        if r.error:
+            problems.append(f"{r.model} {r.size}: {r.error}")
+            continue
+        rows.append([fmt.format(getattr(r, key)) for _, key, fmt in COLUMNS])
     notes = sorted({f"{r.model}: {note}" for r in results for note in r.notes})
-    return "\n".join(lines + [f"note: {n}" for n in notes] + problems)
+    return "\n".join(aligned(rows) + [f"note: {n}" for n in notes] + problems)
+
+
+def child_json(command: list[str]) -> dict:
+    """Run a measuring child process: its last stdout line that is a JSON object, or
+    `{"error": "exit N: <its last stderr line>"}`."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {done.returncode}: {tail}"}
+    return json.loads(lines[-1])
 
 
 def run_child(name: str, size: str, args) -> Result:
@@ -397,13 +414,11 @@ def run_child(name: str, size: str, args) -> Result:
         "--warmup", str(args.warmup), "--matmul-size", str(args.matmul_size),
         "--cores", str(args.cores), "--matmul-seconds", str(args.matmul_seconds),
     ] + (["--jit-compile"] if args.jit_compile else [])  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode or not lines:
+    found = child_json(command)
+    if set(found) == {"error"}:
         side, batch = SHAPES[name][size]
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return Result(name, size, side, batch, error=f"failed: {tail}")
-    return Result(**json.loads(lines[-1]))
+        return Result(name, size, side, batch, error=f"failed: {found['error']}")
+    return Result(**found)
 
 
 def main(argv=None) -> dict:

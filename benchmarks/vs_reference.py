@@ -43,13 +43,17 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# benchmarks/train_step.py: i2i's measurement, the child-process and table helpers
+# (stdlib at import: the torch interpreter of the reference child imports it too).
+import train_step  # noqa: E402
+
 MODELS = ("cyclegan", "pix2pix")
 # The reference's --model name and generator per (model, size); i2i's sizes are those
 # of benchmarks/train_step.py (SHAPES there: 256 / 128 px, batch 1).
@@ -59,14 +63,6 @@ REFERENCE = {
 }
 # "tiny" (16 px, a few filters) exists for i2i only: a smoke test of this script.
 SIDES = {"paper": 256, "small": 128, "tiny": 16}
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set (`VmHWM`), MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def reference_child(model: str, size: str, steps: int, warmup: int, cores: int, reference: str):
@@ -115,35 +111,25 @@ def reference_child(model: str, size: str, steps: int, warmup: int, cores: int, 
     return {
         "step_s": statistics.median(times),
         "cpu_s": statistics.median(cpu_times),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": train_step.peak_rss_mb(),
         "torch": torch.__version__,
     }
 
 
-def run(command: list[str]) -> dict:
-    """Run a measuring child; its last stdout line that is a JSON object, or the error."""
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode or not lines:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"exit {done.returncode}: {tail}"}
-    return json.loads(lines[-1])
-
-
 def measure_i2i(model: str, size: str, args) -> dict:
-    command = [
-        sys.executable, str(HERE / "train_step.py"), "--child", f"{model}:{size}",
-        "--steps", str(args.steps), "--warmup", str(args.warmup), "--cores", str(args.cores),
-        "--matmul-size", "512", "--matmul-seconds", "0",
-    ] + (["--jit-compile"] if args.jit_compile else [])  # fmt: skip
-    result = run(command)
-    if result.get("error"):  # the child's Result has error="" when it measured
-        return {"error": result["error"]}
+    # A small, short matmul: the ceiling train_step.py measures is not reported here.
+    child_args = argparse.Namespace(
+        steps=args.steps, warmup=args.warmup, cores=args.cores, matmul_size=512,
+        matmul_seconds=0, jit_compile=args.jit_compile,
+    )  # fmt: skip
+    result = train_step.run_child(model, size, child_args)
+    if result.error:
+        return {"error": result.error}
     return {
-        "step_s": result["median_step_ms"] / 1e3,
-        "cpu_s": result["median_step_cpu_ms"] / 1e3,
-        "peak_rss_mb": result["peak_rss_mb"],
-        "gflop_per_step": result["gflop_per_step"],
+        "step_s": result.median_step_ms / 1e3,
+        "cpu_s": result.median_step_cpu_ms / 1e3,
+        "peak_rss_mb": result.peak_rss_mb,
+        "gflop_per_step": result.gflop_per_step,
     }
 
 
@@ -153,7 +139,7 @@ def measure_reference(model: str, size: str, args) -> dict:
         f"{model}:{size}", "--reference", str(args.reference), "--steps", str(args.steps),
         "--warmup", str(args.warmup), "--cores", str(args.cores),
     ]  # fmt: skip
-    return run(command)
+    return train_step.child_json(command)
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -196,19 +182,7 @@ HEADER = [
 
 
 def table(rows: list[list[str]]) -> str:
-    rows = [HEADER, *rows]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
-    lines = []
-    for index, cells in enumerate(rows):
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i < 2 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-            )
-        )
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(train_step.aligned([HEADER, *rows]))
 
 
 def main(argv=None) -> dict:
