@@ -78,16 +78,20 @@ def test_degraded_photos_are_blurred_noisy_and_far_from_bicubic(photos):
     assert blurred < 0.8 * sharpness(resize.downsample(edge, 4))
 
 
+# A round that changes nothing but keeps every step in the draw: no blur, no resize, noise
+# of sigma 0 and JPEG at quality 100.
+QUIET = DegradationRound(
+    blur_prob=0.0,
+    resize_prob=(0.0, 0.0, 1.0),
+    gaussian_noise_prob=1.0,
+    noise_range=(0.0, 0.0),
+    jpeg_range=(100.0, 100.0),
+)
+
+
 def test_every_step_off_is_a_plain_resize(photos):
     hr = resize.mod_crop(photos["chelsea"][:200, :240], 4)
-    quiet = DegradationRound(
-        blur_prob=0.0,
-        resize_prob=(0.0, 0.0, 1.0),
-        gaussian_noise_prob=1.0,
-        noise_range=(0.0, 0.0),
-        jpeg_range=(100.0, 100.0),
-    )
-    options = Degradation(first=quiet, second=quiet, final_sinc_prob=0.0)
+    options = Degradation(first=QUIET, second=QUIET, final_sinc_prob=0.0)
     lr = degradations.degrade(hr, 4, seed=0, options=options)
     assert lr.shape == (50, 60, 3)
     # Only the final resize (area, bilinear or bicubic) and two JPEGs at quality 100 remain.
@@ -98,22 +102,15 @@ def test_resize_mode_weights_choose_the_interpolation(photos):
     import cv2
 
     hr = resize.mod_crop(photos["astronaut"][:256, :256], 4)
-    quiet = DegradationRound(
-        blur_prob=0.0,
-        resize_prob=(0.0, 0.0, 1.0),
-        gaussian_noise_prob=1.0,
-        noise_range=(0.0, 0.0),
-        jpeg_range=(100.0, 100.0),
-    )
     plain = {
         mode: cv2.resize(hr, (64, 64), interpolation=flag)
         for mode, flag in (("area", cv2.INTER_AREA), ("bilinear", cv2.INTER_LINEAR))
     }
     for mode, weights in (("area", (1, 0, 0)), ("bilinear", (0, 1, 0))):
         # The second round's resize takes HR to the LR size; the last one keeps it.
-        second = dataclasses.replace(quiet, resize_modes=weights)
+        second = dataclasses.replace(QUIET, resize_modes=weights)
         options = Degradation(
-            first=quiet, second=second, final_sinc_prob=0.0, final_resize_modes=weights
+            first=QUIET, second=second, final_sinc_prob=0.0, final_resize_modes=weights
         )
         for seed in range(3):
             lr = degradations.degrade(hr, 4, seed=seed, options=options)

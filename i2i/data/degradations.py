@@ -194,23 +194,17 @@ def _check(options: Degradation, where: str) -> None:
                 f"{where}: {name}.kernel_probs needs {len(KERNEL_TYPES)} values and "
                 f"{name}.resize_prob 3 (up, down, keep)"
             )
-        if (
-            len(r.resize_modes) != len(RESIZE_MODES)
-            or min(r.resize_modes) < 0
-            or not sum(r.resize_modes)
-        ):
-            raise ValueError(
-                f"{where}: {name}.resize_modes needs 3 weights >= 0 (area, bilinear, bicubic)"
-            )
+        _check_modes(r.resize_modes, f"{where}: {name}.resize_modes")
         if r.resize_range[0] <= 0 or r.resize_range[0] > 1 or r.resize_range[1] < 1:
             raise ValueError(f"{where}: {name}.resize_range must be (low <= 1, high >= 1)")
-    modes = options.final_resize_modes
-    if len(modes) != len(RESIZE_MODES) or min(modes) < 0 or not sum(modes):
-        raise ValueError(
-            f"{where}: final_resize_modes needs 3 weights >= 0 (area, bilinear, bicubic)"
-        )
+    _check_modes(options.final_resize_modes, f"{where}: final_resize_modes")
     if not options.kernel_sizes or any(k % 2 == 0 or k > MAX_KERNEL for k in options.kernel_sizes):
         raise ValueError(f"{where}: kernel_sizes must be odd and at most {MAX_KERNEL}")
+
+
+def _check_modes(weights, label: str) -> None:
+    if len(weights) != len(RESIZE_MODES) or min(weights) < 0 or not sum(weights):
+        raise ValueError(f"{label} needs 3 weights >= 0 (area, bilinear, bicubic)")
 
 
 # ----------------------------------------------------------------------------------------
