@@ -116,7 +116,7 @@ def load_state(model, directory) -> None:
 
     directory = Path(directory)
     build_optimizers(model)
-    model.load_weights(str(directory / "state.weights.h5"))
+    load_weights(model, directory / "state.weights.h5")
     with np.load(directory / "rng.npz") as saved:
         generators = seed_generators(model)
         if len(saved.files) != len(generators):
@@ -126,6 +126,39 @@ def load_state(model, directory) -> None:
             )
         for i, generator in enumerate(generators):
             generator.state.assign(saved[f"seed_{i}"])
+
+
+def load_weights(model, path) -> None:
+    """`model.load_weights(path)`, also for files written before a layer became thin.
+
+    Keras addresses a layer in a weights file by its class and its rank among the layers
+    of that class in its model (`conv2d_7`, not the layer's name `up0_conv`), so a file
+    written when a network's image output was a plain `Conv2D` holds it where a
+    `ThinConv2D` (a Conv2D with another gradient, the same variables) does not look.
+    When the first load fails, the model's ThinConv2D layers pose as Conv2D for a second.
+    """
+    import keras
+
+    from i2i.layers.thin_conv import ThinConv2D
+
+    try:
+        model.load_weights(str(path))
+        return
+    except ValueError as error:
+        layers = model._flatten_layers(include_self=False, recursive=True)
+        thin = [layer for layer in layers if type(layer) is ThinConv2D]
+        if not thin:
+            raise
+        first = error
+    for layer in thin:
+        layer.__class__ = keras.layers.Conv2D
+    try:
+        model.load_weights(str(path))
+    except ValueError:
+        raise first from None  # neither layout: the error of the current one
+    finally:
+        for layer in thin:
+            layer.__class__ = ThinConv2D
 
 
 def nonfinite_weights(model) -> str | None:

@@ -13,7 +13,8 @@ PRIVATE_ATTRIBUTES = (
     (
         "keras.Model",
         "_flatten_layers",
-        "i2i.checkpoint.seed_generators, i2i.precision.float32_copy: every layer, nested "
+        "i2i.checkpoint.seed_generators, i2i.checkpoint.load_weights, "
+        "i2i.precision.float32_copy: every layer, nested "
         "ones too, in a stable order (model.layers lists only the top level)",
     ),
     (

@@ -111,3 +111,53 @@ def test_mixed_float16_gradients_agree_with_float32():
 def test_refuses_other_padding():
     with pytest.raises(ValueError, match="padding"):
         thin_conv2d(tf.ones((1, 8, 8, 2)), tf.ones((3, 3, 2, 1)), padding="causal")
+
+
+def image_net(last_layer, seed, channels):
+    """Conv2D -> 8, then `last_layer` 8 -> 3 (the shape of a generator's image output)."""
+    inputs = keras.Input((None, None, channels))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="body")(inputs)
+    model = keras.Model(inputs, last_layer(3, 3, padding="same", name="output_conv")(x))
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+class TwoNets(keras.Model):
+    """Two networks as attributes, as a GAN model holds its generator and discriminator."""
+
+    def __init__(self, last_layer, seed):
+        super().__init__()
+        self.generator = image_net(last_layer, seed, 5)
+        self.discriminator = image_net(last_layer, seed + 1, 3)
+        self(np.zeros((1, 4, 4, 5), "float32"))  # built, so it saves
+
+    def call(self, x):
+        return self.discriminator(self.generator(x))
+
+
+def test_checkpoints_written_with_conv2d_load_into_thinconv2d(tmp_path):
+    """Keras addresses layers in a weights file by class (`conv2d_1`), so a run written
+    before the image outputs became ThinConv2D is only resumable through the fallback."""
+    from i2i import checkpoint
+
+    old = TwoNets(keras.layers.Conv2D, seed=0)
+    old.save_weights(tmp_path / "old.weights.h5")
+    new = TwoNets(ThinConv2D, seed=10)
+    with pytest.raises(ValueError):
+        new.load_weights(tmp_path / "old.weights.h5")  # what Keras alone does
+
+    checkpoint.load_weights(new, tmp_path / "old.weights.h5")
+    for ours, theirs in zip(new.get_weights(), old.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert type(new.generator.get_layer("output_conv")) is ThinConv2D  # no longer posing
+
+    # A file of the current layout loads directly; one of neither layout is refused with
+    # the current layout's error.
+    new.save_weights(tmp_path / "new.weights.h5")
+    checkpoint.load_weights(TwoNets(ThinConv2D, seed=20), tmp_path / "new.weights.h5")
+    inputs = keras.Input((None, None, 5))
+    other = keras.Model(inputs, keras.layers.Conv2D(4, 1, name="other")(inputs))
+    other.save_weights(tmp_path / "other.weights.h5")
+    with pytest.raises(ValueError, match="output_conv|could not be loaded"):
+        checkpoint.load_weights(new, tmp_path / "other.weights.h5")

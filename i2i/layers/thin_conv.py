@@ -24,7 +24,10 @@ speed: 0.18 s for that 7x7 layer's forward + backward. `S` holds `kh * kw` copie
 `MAX_THIN_FILTERS` filters, stride 1, no dilation or groups, and only in training (the
 forward pass is Keras' own convolution, so inference and export are unchanged). The
 weights, config and outputs are those of `keras.layers.Conv2D`: a model saved with
-Conv2D there loads its weights into ThinConv2D and back.
+Conv2D there loads its weights into ThinConv2D and back. A weights file, though,
+addresses layers by class (`conv2d_7`, `thin_conv2d`): training checkpoints written
+before a layer became thin are restored by `i2i.checkpoint.load_weights`, which lets the
+ThinConv2D layers pose as Conv2D when the first attempt fails.
 """
 
 from __future__ import annotations
