@@ -53,10 +53,10 @@ is 4.2; 4000 steps, about 1 s a step beside another training):
     --upsample resize --pixel-loss l2 --lit-repeat 2 --tile-stride 128
         0.593 / 0.225 / 3.5 (step 1000: 0.833 / 0.185; step 3500: 0.548 / 0.129)
 
-The resize decoder removes the lattice (3.5, the real map's level). L2 does not find the
-lights: the conditional mean of a light is a few levels of 255, which the uint8 output
-rounds to ties, and the faint green dots it draws sit on inland China and Australia's
-rim rather than on Japan and the east coast.
+The resize decoder removes the lattice (3.5, the real map's level). L2 at this weight
+does not find the lights: the output stays within a few levels of black, and the faint
+green dots it draws sit on inland China and Australia's rim rather than on Japan and the
+east coast.
 
     --upsample resize --pixel-loss l2 --l1-weight 2000 --lit-repeat 2 --tile-stride 128
     --steps 3000
@@ -66,12 +66,12 @@ rim rather than on Japan and the east coast.
 With the pixel term 20x heavier the lights become a glow over the North China plain,
 Indochina and Java, roughly where the real ones are, but soft and dim. Still short of
 the release targets (0.90 / 0.60). Yet the information is in the day map: a least-squares
-fit on the western 3/4 of 30 per-pixel features (RGB, water, R*G, G^2, water*(1-water),
-each Gaussian-blurred by 0, 2, 6 and 16 px, plus |latitude| and its square; and a constant) scores
-0.942 / 0.522 / 3.0 (PSNR 32.86) on the held-out quarter. What holds pix2pix back here
-is to be found (the adversarial term, weighted 1 against the pixel term's 2000, is the
-first suspect: g_gan rose from 3.3 to 4.5 while g_l2 stayed at 12.8-13.0). The shipped
-model stays the first one.
+fit on the western 3/4 of 30 per-pixel features and a constant (RGB, water, R*G, G^2,
+water*(1-water), each Gaussian-blurred by 0, 2, 6 and 16 px, plus |latitude| and its
+square) scores 0.942 / 0.522 / 3.0 (PSNR 32.86) on the held-out quarter. What holds
+pix2pix back here is to be found (the adversarial term, weighted 1 against the pixel
+term's 2000, is the first suspect: g_gan rose from 3.3 to 4.5 while g_l2 stayed at
+12.8-13.0). The shipped model stays the first one.
 
 Reference:
     Isola et al., "Image-to-Image Translation with Conditional Adversarial Networks",

@@ -159,5 +159,8 @@ def test_checkpoints_written_with_conv2d_load_into_thinconv2d(tmp_path):
     inputs = keras.Input((None, None, 5))
     other = keras.Model(inputs, keras.layers.Conv2D(4, 1, name="other")(inputs))
     other.save_weights(tmp_path / "other.weights.h5")
-    with pytest.raises(ValueError, match="output_conv|could not be loaded"):
+    with pytest.raises(ValueError) as direct:
+        new.load_weights(tmp_path / "other.weights.h5")
+    with pytest.raises(ValueError) as ours:
         checkpoint.load_weights(new, tmp_path / "other.weights.h5")
+    assert str(ours.value) == str(direct.value)
