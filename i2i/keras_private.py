@@ -62,7 +62,7 @@ PRIVATE_ATTRIBUTES = (
     (
         "keras.optimizers.Optimizer",
         "_model_variables_moving_average",
-        "i2i.gans.srgan.SRGAN.ema_weights: the EMA of the generator weights (use_ema=True)",
+        "i2i.gans.gan_model.GANModel.ema_weights: the EMA of the generator weights (use_ema=True)",
     ),
     (
         "keras.optimizers.Adam",

@@ -153,13 +153,14 @@ class TrainTask:
     def generators(self, model) -> dict:
         """Networks to export, by file stem: `{"generator": net}` (CycleGAN: two).
 
-        Default: a GANModel's `generator_names` attributes, else the model itself.
+        Default: a GANModel's `generator_names` attributes (a single generator as its
+        `evaluation_generator()`: the weight average when EMA is on), else the model.
         """
         names = getattr(model, "generator_names", None)
         if names is None:
             return {"generator": model}
         if len(names) == 1:
-            return {"generator": getattr(model, names[0])}
+            return {"generator": model.evaluation_generator()}
         return {name: getattr(model, name) for name in names}
 
 

@@ -126,6 +126,7 @@ def parse_args(argv=None):
     parser.add_argument("--gan-mode", default="vanilla", help="adversarial loss")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate")
     parser.add_argument("--beta-1", type=float, default=0.5, help="Adam beta_1")
+    parser.add_argument("--ema-decay", type=float, default=0.0, help="generator weight EMA")
     parser.add_argument("--decay-epochs", type=int, default=0, help="linear lr decay epochs")
     parser.add_argument("--dropout", type=float, default=0.5, help="U-Net decoder dropout")
     parser.add_argument("--precision", default="auto")
@@ -204,6 +205,7 @@ def main(argv=None) -> dict:
         gan_mode=args.gan_mode,
         lr=args.lr,
         beta_1=args.beta_1,
+        ema_decay=args.ema_decay,
         decay_epochs=args.decay_epochs,
         dropout=args.dropout,
         validate=False,  # the held-out quarter is scored below, whole

@@ -11,7 +11,7 @@ from data_helpers import night, views, write_combined, write_split
 from i2i import config, imageio, training, zoo
 from i2i.cli import cli
 from i2i.gans.pix2pix import build_pix2pix
-from i2i.tasks.pix2pix import FINETUNE_LEARNING_RATE, Pix2PixOptions
+from i2i.tasks.pix2pix import FINETUNE_LEARNING_RATE, Pix2PixOptions, Pix2PixTask
 
 # A 2-level U-Net (stride 4) and a 1-layer PatchGAN, 4 filters each: seconds per run.
 TINY = [
@@ -109,6 +109,30 @@ def test_resume_continues_the_run(trained, tmp_path):
     assert len((run_dir / "log.csv").read_text().splitlines()) == 1 + 3
     cfg = config.read(run_dir / "config.json", Pix2PixOptions)
     assert cfg.model.direction == "b2a" and cfg.model.filters == 4  # kept from config.json
+
+
+def test_ema_run_exports_the_weight_average(datasets, tmp_path):
+    out = tmp_path / "ema"
+    result = invoke(
+        "train", "pix2pix", "--data", datasets / "facades", "--out", out, "--epochs", 2,
+        "--set", "ema_decay=0.5", "--set", "lr=0.01", *TINY,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    card = json.loads((out / "generator.json").read_text())
+    assert card["weights"] == "moving average of the generator (ema_decay 0.5)"
+
+    cfg = config.read(out / "config.json", Pix2PixOptions)
+    model = Pix2PixTask().build_model(cfg)
+    training.load_state(
+        model, out / training.CHECKPOINT_DIR / training.latest_checkpoint(out)["dir"]
+    )
+    average = model.ema_weights()
+    exported, _ = zoo.load_generator(out)
+    for saved, expected in zip(exported.get_weights(), average, strict=True):
+        np.testing.assert_allclose(saved, expected, rtol=1e-6, atol=1e-7)
+    # The average lags the weights of the last step: a different network.
+    raw = model.generator.get_weights()
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(raw, average, strict=True)) > 1e-4
 
 
 def test_finetune_from_a_run_dir_keeps_both_networks(trained, datasets, tmp_path):

@@ -30,6 +30,13 @@ trackers (reset per epoch by Keras).
 Precision: losses are summed in float32; under `mixed_float16` `compile` wraps both
 optimizers in `keras.optimizers.LossScaleOptimizer` and the step calls `scale_loss`
 inside the tape (the wrapper unscales and skips non-finite updates).
+Weight averaging (`ema_decay > 0`, off by default; not in the pix2pix / CycleGAN / SRGAN
+papers; ESRGAN / BasicSR use 0.999): the generator optimizer keeps an exponential moving
+average of the generator weights (Keras' `use_ema`; part of the optimizer state, so
+checkpoints hold it and a resume is exact), and `evaluation_generator()` returns a copy of
+the first generator holding the averaged weights, which the training tasks validate and
+export. On a noisy objective (a sparse target, a small batch) the average is steadier than
+the weights of any one step.
 Distribution: per-replica losses are divided by the number of replicas before the
 gradients are all-reduced (summed), so N replicas compute the update of one device on
 the same global batch. Randomness inside the step must use `self.seed_generator`
@@ -77,9 +84,22 @@ from __future__ import annotations
 import copy
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from i2i.optimizers import Adam
+
+
+def _inner(optimizer):
+    """The optimizer itself, or the one a `LossScaleOptimizer` wraps."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+class _Untracked:
+    """Holds an object out of Keras' attribute tracking (not a weight of the model)."""
+
+    def __init__(self, value=None):
+        self.value = value
 
 
 def multi_worker() -> bool:
@@ -120,6 +140,7 @@ class GANModel(keras.Model):
     Args:
         n_critic: discriminator updates per generator update (5 for WGAN-GP).
         seed: seed of `self.seed_generator`, the model's random stream.
+        ema_decay: momentum of the generator weights' moving average; 0 disables it.
         **kwargs: `keras.Model` arguments (name, ...).
     """
 
@@ -129,12 +150,18 @@ class GANModel(keras.Model):
     discriminator_first: bool = False
     default_optimizer: dict = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
 
-    def __init__(self, n_critic: int = 1, seed: int | None = None, **kwargs):
+    def __init__(
+        self, n_critic: int = 1, seed: int | None = None, ema_decay: float = 0.0, **kwargs
+    ):
         super().__init__(**kwargs)
         if n_critic < 1:
             raise ValueError(f"n_critic must be at least 1, got {n_critic}")
+        if not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}")
         self.n_critic = int(n_critic)
         self.seed = seed
+        self.ema_decay = float(ema_decay)
+        self._ema_generator = _Untracked()
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.g_loss_meter = keras.metrics.Mean(name="g_loss")
         self.d_loss_meter = keras.metrics.Mean(name="d_loss")
@@ -195,6 +222,10 @@ class GANModel(keras.Model):
     ):
         """Configure both optimizers.
 
+        With `ema_decay > 0`, "auto" makes the generator's Adam keep the moving average;
+        an optimizer instance must then have `use_ema=True` (and
+        `ema_overwrite_frequency=None`) itself.
+
         Args:
             generator_optimizer: "auto" (`i2i.optimizers.Adam(**default_optimizer)`),
                 an optimizer name, or an optimizer instance.
@@ -206,7 +237,24 @@ class GANModel(keras.Model):
         for reserved in ("optimizer", "loss", "metrics"):
             if kwargs.get(reserved) is not None:
                 raise ValueError(f"GANModel.compile does not take {reserved}=")
+        if (
+            self.ema_decay
+            and isinstance(generator_optimizer, str)
+            and generator_optimizer == "auto"
+        ):
+            generator_optimizer = Adam(
+                **self.default_optimizer,
+                use_ema=True,
+                ema_momentum=self.ema_decay,
+                name="generator_optimizer",
+            )
         generator_optimizer = self._make_optimizer(generator_optimizer, "generator_optimizer")
+        inner = _inner(generator_optimizer)
+        if self.ema_decay and (not inner.use_ema or inner.ema_overwrite_frequency):
+            raise ValueError(
+                f"{type(self).__name__}(ema_decay>0) needs a generator optimizer with "
+                "use_ema=True and ema_overwrite_frequency=None (or generator_optimizer='auto')"
+            )
         discriminator_optimizer = self._make_optimizer(
             discriminator_optimizer, "discriminator_optimizer"
         )
@@ -322,11 +370,52 @@ class GANModel(keras.Model):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         return loss / replicas if replicas > 1 else loss
 
+    # ------------------------------------------------------------------ EMA
+
+    def ema_weights(self) -> list | None:
+        """The first generator's weights with the trainable ones replaced by their moving
+        averages (NumPy arrays, in `weights` order); None without EMA or before the first
+        update."""
+        if not self.ema_decay or self.generator_optimizer is None:
+            return None
+        inner = _inner(self.generator_optimizer)
+        if int(inner.iterations) == 0:
+            return None
+        averages = {
+            variable.path: average
+            for variable, average in zip(
+                self.generator_variables, inner._model_variables_moving_average, strict=True
+            )
+        }
+        generator = self._networks(self.generator_names[:1])[0]
+        return [
+            np.asarray(keras.ops.convert_to_numpy(averages.get(w.path, w)))
+            for w in generator.weights
+        ]
+
+    def evaluation_generator(self) -> keras.Model:
+        """The generator to validate and export: with EMA, a copy holding the averaged
+        weights (batch-norm statistics: the current ones); otherwise the first generator."""
+        generator = self._networks(self.generator_names[:1])[0]
+        weights = self.ema_weights()
+        if weights is None:
+            return generator
+        if self._ema_generator.value is None:
+            self._ema_generator.value = keras.models.clone_model(generator)
+        averaged = self._ema_generator.value
+        averaged.set_weights(weights)
+        return averaged
+
     # ------------------------------------------------------------------ config
 
     def get_config(self):
         """Networks (serialized) and options; subclasses add their own options."""
-        config = {"name": self.name, "n_critic": self.n_critic, "seed": self.seed}
+        config = {
+            "name": self.name,
+            "n_critic": self.n_critic,
+            "seed": self.seed,
+            "ema_decay": self.ema_decay,
+        }
         for name in self.generator_names + self.discriminator_names:
             config[name] = keras.saving.serialize_keras_object(getattr(self, name))
         return config

@@ -76,7 +76,8 @@ class Pix2Pix(GANModel):
         gan_mode: adversarial loss: "vanilla" (the paper), "lsgan", "hinge", "wgan-gp".
         n_critic: discriminator updates per generator update; default from the loss
             (5 for "wgan-gp", else 1).
-        **kwargs: `GANModel` arguments (`seed`, `name`).
+        **kwargs: `GANModel` arguments (`seed`, `name`, `ema_decay`: export a moving
+            average of the generator weights; deviation, off by default).
 
     Reference:
         Isola et al., "Image-to-Image Translation with Conditional Adversarial
@@ -182,6 +183,7 @@ def build_pix2pix(
     upsample: str = "transpose",
     pixel_loss: str = "l1",
     pixel_blur: float = 0.0,
+    ema_decay: float = 0.0,
 ) -> Pix2Pix:
     """A `Pix2Pix` with the reference networks (not compiled).
 
@@ -201,6 +203,8 @@ def build_pix2pix(
             + convolution (`i2i.nets.unet`).
         pixel_loss: "l1" (the paper) or "l2" (see `Pix2Pix`).
         pixel_blur: blur of the pixel term (see `Pix2Pix`).
+        ema_decay: momentum of the generator weights' moving average (0: none, the
+            paper; see `i2i.gans.gan_model`).
 
     Returns:
         The model; call `compile()` for the paper's optimizers.
@@ -223,4 +227,5 @@ def build_pix2pix(
         seed=seed,
         pixel_loss=pixel_loss,
         pixel_blur=pixel_blur,
+        ema_decay=ema_decay,
     )

@@ -22,11 +22,10 @@ pixel loss with a `ContentLossFallbackWarning` saying so; `model.content` and
 `model.content_note` tell which one is in use (the training task writes them to the log
 and the generator card). `content="vgg54"` insists on VGG (error when it is missing).
 
-Optional EMA (`ema_decay > 0`, not in the paper; ESRGAN / BasicSR use 0.999): the
-generator optimizer keeps an exponential moving average of the generator's weights
-(Keras' `use_ema`; part of the optimizer state, so checkpoints hold it and a resume is
-exact). `evaluation_generator()` returns a copy of the generator holding the averaged
-weights: the training task validates and exports that copy.
+Optional EMA of the generator weights (`ema_decay > 0`, not in the paper; ESRGAN /
+BasicSR use 0.999), kept by the shared `GANModel`: `evaluation_generator()` returns a
+copy of the generator holding the averaged weights, which the training task validates
+and exports.
 
 Example:
 
@@ -53,9 +52,8 @@ from __future__ import annotations
 import warnings
 
 import keras
-import numpy as np
 
-from i2i.gans.gan_model import GANModel
+from i2i.gans.gan_model import GANModel, _Untracked
 from i2i.losses import (
     PerceptualLoss,
     VGGWeightsNotFoundError,
@@ -63,7 +61,6 @@ from i2i.losses import (
     gradient_penalty,
     l1_loss,
 )
-from i2i.optimizers import Adam
 
 CONTENT_LOSSES = ("auto", "vgg54", "l1")
 VGG54_LAYER = "block5_conv4"
@@ -75,18 +72,6 @@ ADVERSARIAL_WEIGHT = 1e-3
 
 class ContentLossFallbackWarning(UserWarning):
     """SRGAN trains with an L1 content loss because VGG19 weights are not available."""
-
-
-def _inner(optimizer):
-    """The optimizer itself, or the one a `LossScaleOptimizer` wraps."""
-    return getattr(optimizer, "inner_optimizer", optimizer)
-
-
-class _Untracked:
-    """Holds an object out of Keras' attribute tracking (not a weight of the model)."""
-
-    def __init__(self, value=None):
-        self.value = value
 
 
 @keras.saving.register_keras_serializable(package="i2i")
@@ -136,12 +121,10 @@ class SRGAN(GANModel):
     ):
         if content not in CONTENT_LOSSES:
             raise ValueError(f"content must be one of {CONTENT_LOSSES}, got {content!r}")
-        if not 0.0 <= ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}")
         gan_loss = adversarial_loss(gan_mode)
         penalty = gan_loss.gradient_penalty_weight > 0
         self.loss_names = ("g_content", "g_adv", "d_adv") + (("d_gp",) if penalty else ())
-        super().__init__(n_critic=n_critic or gan_loss.critic_steps, **kwargs)
+        super().__init__(n_critic=n_critic or gan_loss.critic_steps, ema_decay=ema_decay, **kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.requested_content = content
@@ -150,9 +133,7 @@ class SRGAN(GANModel):
         self.adversarial_weight = float(adversarial_weight)
         self.gan_mode = gan_mode
         self.gan_loss = gan_loss
-        self.ema_decay = float(ema_decay)
         self._perceptual = _Untracked()
-        self._ema_generator = _Untracked()
         self.content, self.content_note = self._resolve_content(content)
 
     # ------------------------------------------------------------------ content loss
@@ -214,68 +195,6 @@ class SRGAN(GANModel):
             terms["d_gp"] = self.gan_loss.gradient_penalty_weight * penalty
         return terms
 
-    # ------------------------------------------------------------------ EMA
-
-    def compile(self, generator_optimizer="auto", discriminator_optimizer="auto", **kwargs):
-        """Both optimizers (paper: Adam 1e-4, beta_1 0.9); see `GANModel.compile`.
-
-        With `ema_decay > 0`, "auto" makes the generator's Adam keep the moving average;
-        an optimizer instance must then have `use_ema=True` (and
-        `ema_overwrite_frequency=None`) itself.
-        """
-        if (
-            self.ema_decay
-            and isinstance(generator_optimizer, str)
-            and generator_optimizer == "auto"
-        ):
-            generator_optimizer = Adam(
-                **self.default_optimizer,
-                use_ema=True,
-                ema_momentum=self.ema_decay,
-                name="generator_optimizer",
-            )
-        super().compile(generator_optimizer, discriminator_optimizer, **kwargs)
-        if self.ema_decay:
-            inner = _inner(self.generator_optimizer)
-            if not inner.use_ema or inner.ema_overwrite_frequency:
-                raise ValueError(
-                    "SRGAN(ema_decay>0) needs a generator optimizer with use_ema=True and "
-                    "ema_overwrite_frequency=None (or generator_optimizer='auto')"
-                )
-
-    def ema_weights(self) -> list | None:
-        """The generator's weights with the trainable ones replaced by their moving
-        averages (NumPy arrays, in `generator.weights` order); None without EMA or
-        before the first update."""
-        if not self.ema_decay or self.generator_optimizer is None:
-            return None
-        inner = _inner(self.generator_optimizer)
-        if int(inner.iterations) == 0:
-            return None
-        averages = {
-            variable.path: average
-            for variable, average in zip(
-                self.generator_variables, inner._model_variables_moving_average, strict=True
-            )
-        }
-        return [
-            np.asarray(keras.ops.convert_to_numpy(averages.get(w.path, w)))
-            for w in self.generator.weights
-        ]
-
-    def evaluation_generator(self) -> keras.Model:
-        """The generator to validate and export: with EMA, a copy holding the averaged
-        weights (batch-norm statistics: the current ones); otherwise the generator."""
-        weights = self.ema_weights()
-        if weights is None:
-            return self.generator
-        if self._ema_generator.value is None:
-            copy = keras.models.clone_model(self.generator)
-            self._ema_generator.value = copy
-        copy = self._ema_generator.value
-        copy.set_weights(weights)
-        return copy
-
     # ------------------------------------------------------------------ config
 
     def get_config(self):
@@ -286,7 +205,6 @@ class SRGAN(GANModel):
             "content_weight": self.content_weight,
             "adversarial_weight": self.adversarial_weight,
             "gan_mode": self.gan_mode,
-            "ema_decay": self.ema_decay,
         }
 
 

@@ -80,6 +80,9 @@ class Pix2PixOptions(translation.TranslationDataOptions):
             see `i2i.gans.pix2pix.Pix2Pix`).
         lr: Adam learning rate of G and D.
         beta_1: Adam beta_1.
+        ema_decay: momentum of a moving average of the generator weights, which is
+            what gets exported (0: none, the paper; 0.999 as in ESRGAN / BasicSR steadies
+            a noisy objective such as a sparse target).
         decay_epochs: the last epochs of the run, over which the learning rate decays
             linearly towards 0 (`i2i.callbacks.LinearDecay`; the reference trains
             100 + 100 epochs); 0 keeps it constant.
@@ -102,6 +105,7 @@ class Pix2PixOptions(translation.TranslationDataOptions):
     pixel_blur: float = 0.0
     lr: float = 2e-4
     beta_1: float = 0.5
+    ema_decay: float = 0.0
     decay_epochs: int = 0
     validate: bool = True
     init_from: str = ""
@@ -243,7 +247,7 @@ class Pix2PixTask(translation.TranslationTask):
         source = self._source_entry(m)
         if source is not None:
             generator, discriminator_weights = self._source_networks(source, m)
-        model = _build(m, seed=cfg.run.seed, generator=generator)
+        model = _build(m, seed=cfg.run.seed, generator=generator, ema_decay=m.ema_decay)
         if discriminator_weights is not None:
             try:
                 model.discriminator.set_weights(discriminator_weights)
@@ -252,8 +256,9 @@ class Pix2PixTask(translation.TranslationTask):
                     f"{m.init_from}: its discriminator does not fit the options "
                     "discriminator_filters / n_layers / norm of this run"
                 ) from None
+        ema = {"use_ema": True, "ema_momentum": m.ema_decay} if m.ema_decay else {}
         model.compile(
-            generator_optimizer=Adam(m.lr, beta_1=m.beta_1),
+            generator_optimizer=Adam(m.lr, beta_1=m.beta_1, **ema),
             discriminator_optimizer=Adam(m.lr, beta_1=m.beta_1),
         )
         return model
@@ -405,4 +410,6 @@ class Pix2PixTask(translation.TranslationTask):
             "depth": unet_depth(m.image_size, m.depth),
             "upsample": m.upsample,
         }
+        if m.ema_decay:
+            extra["weights"] = f"moving average of the generator (ema_decay {m.ema_decay})"
         return translation.translation_card(self.stride(cfg), architecture, **extra)

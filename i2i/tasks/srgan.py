@@ -232,10 +232,6 @@ class SRGANTask(SRResNetTask):
             )
         ]
 
-    def generators(self, model) -> dict:
-        """The generator validated each epoch: the EMA copy when EMA is on."""
-        return {"generator": model.evaluation_generator()}
-
     def card(self, cfg) -> dict:
         m = cfg.model
         init = self.init_card or {}
