@@ -35,8 +35,7 @@ papers; ESRGAN / BasicSR use 0.999): the generator optimizer keeps an exponentia
 average of the generator weights (Keras' `use_ema`; part of the optimizer state, so
 checkpoints hold it and a resume is exact), and `evaluation_generator()` returns a copy of
 the first generator holding the averaged weights, which the training tasks validate and
-export. On a noisy objective (a sparse target, a small batch) the average is steadier than
-the weights of any one step.
+export (with the batch-norm statistics of the current weights: not re-estimated).
 Distribution: per-replica losses are divided by the number of replicas before the
 gradients are all-reduced (summed), so N replicas compute the update of one device on
 the same global batch. Randomness inside the step must use `self.seed_generator`

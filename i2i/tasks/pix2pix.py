@@ -81,8 +81,8 @@ class Pix2PixOptions(translation.TranslationDataOptions):
         lr: Adam learning rate of G and D.
         beta_1: Adam beta_1.
         ema_decay: momentum of a moving average of the generator weights, which is
-            what gets exported (0: none, the paper; 0.999 as in ESRGAN / BasicSR steadies
-            a noisy objective such as a sparse target).
+            what gets exported (0: none, the paper; ESRGAN / BasicSR use 0.999). The
+            average runs with the batch-norm statistics of the current weights.
         decay_epochs: the last epochs of the run, over which the learning rate decays
             linearly towards 0 (`i2i.callbacks.LinearDecay`; the reference trains
             100 + 100 epochs); 0 keeps it constant.
