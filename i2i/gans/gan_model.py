@@ -94,6 +94,13 @@ def _inner(optimizer):
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
+def ema_arguments(ema_decay: float) -> dict:
+    """Keras optimizer arguments that keep a moving average of the weights at this
+    momentum (`use_ema`), or none for 0: what a generator optimizer needs under
+    `ema_decay`."""
+    return {"use_ema": True, "ema_momentum": float(ema_decay)} if ema_decay else {}
+
+
 class _Untracked:
     """Holds an object out of Keras' attribute tracking (not a weight of the model)."""
 
@@ -236,18 +243,9 @@ class GANModel(keras.Model):
         for reserved in ("optimizer", "loss", "metrics"):
             if kwargs.get(reserved) is not None:
                 raise ValueError(f"GANModel.compile does not take {reserved}=")
-        if (
-            self.ema_decay
-            and isinstance(generator_optimizer, str)
-            and generator_optimizer == "auto"
-        ):
-            generator_optimizer = Adam(
-                **self.default_optimizer,
-                use_ema=True,
-                ema_momentum=self.ema_decay,
-                name="generator_optimizer",
-            )
-        generator_optimizer = self._make_optimizer(generator_optimizer, "generator_optimizer")
+        generator_optimizer = self._make_optimizer(
+            generator_optimizer, "generator_optimizer", **ema_arguments(self.ema_decay)
+        )
         inner = _inner(generator_optimizer)
         if self.ema_decay and (not inner.use_ema or inner.ema_overwrite_frequency):
             raise ValueError(
@@ -265,9 +263,9 @@ class GANModel(keras.Model):
         # (and `load_weights` / `save_weights` need `built`).
         self.built = True
 
-    def _make_optimizer(self, spec, name):
+    def _make_optimizer(self, spec, name, **auto_arguments):
         if isinstance(spec, str) and spec == "auto":
-            optimizer = Adam(**self.default_optimizer, name=name)
+            optimizer = Adam(**self.default_optimizer, **auto_arguments, name=name)
         else:
             optimizer = keras.optimizers.get(spec)
         if self._mixed_float16() and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):

@@ -28,6 +28,7 @@ from typing import Literal
 
 from i2i import training
 from i2i.common import Direction
+from i2i.gans.gan_model import ema_arguments
 from i2i.gans.pix2pix import build_pix2pix
 from i2i.optimizers import Adam
 from i2i.tasks import translation
@@ -256,9 +257,8 @@ class Pix2PixTask(translation.TranslationTask):
                     f"{m.init_from}: its discriminator does not fit the options "
                     "discriminator_filters / n_layers / norm of this run"
                 ) from None
-        ema = {"use_ema": True, "ema_momentum": m.ema_decay} if m.ema_decay else {}
         model.compile(
-            generator_optimizer=Adam(m.lr, beta_1=m.beta_1, **ema),
+            generator_optimizer=Adam(m.lr, beta_1=m.beta_1, **ema_arguments(m.ema_decay)),
             discriminator_optimizer=Adam(m.lr, beta_1=m.beta_1),
         )
         return model

@@ -144,6 +144,7 @@ class SRGANTask(SRResNetTask):
         return network
 
     def build_model(self, cfg):
+        from i2i.gans.gan_model import ema_arguments
         from i2i.gans.srgan import ContentLossFallbackWarning, build_srgan
         from i2i.losses import VGGWeightsNotFoundError
         from i2i.optimizers import Adam
@@ -180,8 +181,9 @@ class SRGANTask(SRResNetTask):
         def adam(**ema):
             return Adam(self._learning_rate(cfg), beta_1=m.beta_1, **ema)
 
-        ema = {"use_ema": True, "ema_momentum": m.ema_decay} if m.ema_decay else {}
-        model.compile(generator_optimizer=adam(**ema), discriminator_optimizer=adam())
+        model.compile(
+            generator_optimizer=adam(**ema_arguments(m.ema_decay)), discriminator_optimizer=adam()
+        )
         return model
 
     @staticmethod
