@@ -117,6 +117,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="runs/day2night-cyclegan", help="output folder")
     parser.add_argument("--steps", type=int, default=3000, help="training steps")
     parser.add_argument("--steps-per-epoch", type=int, default=250, help="checkpoint period")
+    parser.add_argument("--keep-checkpoints", type=int, default=2, help="checkpoints kept")
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--crop", type=int, default=96, help="training crop size")
     parser.add_argument("--tile", type=int, default=256, help="dataset tile size")
@@ -127,6 +128,8 @@ def parse_args(argv=None):
     parser.add_argument("--lambda-cycle", type=float, default=10.0, help="cycle weight")
     parser.add_argument("--lambda-identity", type=float, default=0.5, help="identity weight")
     parser.add_argument("--gan-mode", default="lsgan", help="adversarial loss")
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate")
+    parser.add_argument("--beta-1", type=float, default=0.5, help="Adam beta_1")
     parser.add_argument("--cycle-noise", type=float, default=0.0, help="noise before the cycle")
     parser.add_argument("--filters", type=int, default=16, help="generator width (ngf)")
     parser.add_argument("--blocks", type=int, default=3, help="generator residual blocks")
@@ -215,12 +218,15 @@ def main(argv=None) -> dict:
         lambda_cycle=args.lambda_cycle,
         lambda_identity=args.lambda_identity,
         cycle_noise=args.cycle_noise,
+        lr=args.lr,
+        beta_1=args.beta_1,
     )
     run = config.RunOptions(
         out=str(out),
         steps=args.steps,
         steps_per_epoch=min(args.steps_per_epoch, args.steps),
         batch_size=args.batch_size,
+        keep_checkpoints=args.keep_checkpoints,
         precision=args.precision,
         seed=args.seed,
         verbose=args.verbose,

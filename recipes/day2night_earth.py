@@ -144,6 +144,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="runs/day2night-earth", help="output folder")
     parser.add_argument("--steps", type=int, default=4000, help="training steps")
     parser.add_argument("--steps-per-epoch", type=int, default=500, help="checkpoint period")
+    parser.add_argument("--keep-checkpoints", type=int, default=2, help="checkpoints kept")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--crop", type=int, default=128, help="training crop size")
     parser.add_argument("--tile", type=int, default=256, help="training tile size")
@@ -249,6 +250,7 @@ def main(argv=None) -> dict:
         steps=args.steps,
         steps_per_epoch=min(args.steps_per_epoch, args.steps),
         batch_size=args.batch_size,
+        keep_checkpoints=args.keep_checkpoints,
         precision=args.precision,
         seed=args.seed,
         verbose=args.verbose,
