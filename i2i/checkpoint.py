@@ -161,6 +161,44 @@ def load_weights(model, path) -> None:
             layer.__class__ = ThinConv2D
 
 
+def average_states(model, directories) -> None:
+    """Set `model`'s floating-point weights to their mean over the checkpoints in
+    `directories` (checkpoint averaging, Vaswani et al., "Attention Is All You Need",
+    2017, Sec. 6.1).
+
+    Every network's weights are averaged, batch-norm statistics included: the mean
+    statistics go with the mean weights, as an EMA of a whole state does (a network's
+    averaged convolutions run with one checkpoint's statistics scored worse). The rest of
+    the state (optimizer slots, step, random streams) is that of the last directory.
+
+    Args:
+        directories: checkpoint directories (`RUN_DIR/checkpoints/epoch-NNNNNN`).
+
+    Example:
+
+    ```python
+    last = sorted(Path("runs/facades/checkpoints").glob("epoch-*"))[-4:]
+    checkpoint.average_states(model, last)   # then export model.generator
+    ```
+    """
+    import numpy as np
+
+    directories = list(directories)
+    if not directories:
+        raise ValueError("average_states needs at least one checkpoint")
+    sums = None
+    for directory in directories:
+        load_state(model, directory)
+        values = [np.asarray(variable.numpy()) for variable in model.weights]
+        if sums is None:
+            sums = [value.astype(np.float64) for value in values]
+        else:
+            sums = [total + value for total, value in zip(sums, values, strict=True)]
+    for variable, total in zip(model.weights, sums, strict=True):
+        if np.dtype(variable.dtype).kind == "f":
+            variable.assign((total / len(directories)).astype(variable.dtype))
+
+
 def nonfinite_weights(model) -> str | None:
     """Name of the first variable of `model` holding NaN/inf, or None."""
     import numpy as np

@@ -84,7 +84,11 @@ class RunOptions:
         seed: seeds Python, NumPy, TensorFlow and Keras random generators.
         deterministic: enable TensorFlow op determinism (bitwise repeatable runs and
             resumes, somewhat slower).
-        keep_checkpoints: how many epoch checkpoints to keep in RUN_DIR/checkpoints.
+        keep_checkpoints: how many epoch checkpoints to keep in RUN_DIR/checkpoints
+            (at least `average_last`).
+        average_last: export the mean of the network weights of the last N epoch
+            checkpoints (checkpoint averaging, Vaswani et al. 2017: "a single model
+            obtained by averaging the last 5 checkpoints"); 1 exports the last weights.
         verbose: Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
     """
 
@@ -99,10 +103,11 @@ class RunOptions:
     seed: int = 0
     deterministic: bool = False
     keep_checkpoints: int = 2
+    average_last: int = 1
     verbose: int = 1
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "keep_checkpoints"):
+        for name in ("epochs", "batch_size", "keep_checkpoints", "average_last"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("steps", "steps_per_epoch"):

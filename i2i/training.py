@@ -18,7 +18,8 @@ rest the same way for every model:
 5. runs `model.fit` with Keras' progress bar and the callbacks: non-finite guard, the
    task's own callbacks (validation, sample grids...), CSV log, TensorBoard and a
    checkpoint at the end of every epoch (atomic, never with non-finite weights);
-6. saves the generator(s) as `RUN_DIR/generator.keras` + card via `i2i.zoo`.
+6. saves the generator(s) as `RUN_DIR/generator.keras` + card via `i2i.zoo`; with
+   `average_last > 1`, of the network weights averaged over the last checkpoints.
 
 A plain compiled `keras.Model` (e.g. an SRResNet trained with an L1 loss) and a
 `i2i.gans.gan_model.GANModel` go through exactly the same path.
@@ -351,7 +352,7 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
         checkpoint = callbacks_lib.FullStateCheckpoint(
             run_dir / CHECKPOINT_DIR,
             start_step=start_step,
-            keep=cfg.run.keep_checkpoints,
+            keep=max(cfg.run.keep_checkpoints, cfg.run.average_last),
             write=chief,
         )
         task_callbacks = list(task.callbacks(cfg, run_dir, model))
@@ -394,12 +395,26 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
         if chief:
             card = dict(task.card(cfg))
             card.setdefault("steps", checkpoint.step)
+            if cfg.run.average_last > 1:
+                card["checkpoint_average"] = _average_last(model, run_dir, cfg.run.average_last)
             for stem, network in task.generators(model).items():
                 path = run_dir / f"{stem}.keras"
                 exported.append(save_float32_generator(network, path, card))
         return RunResult(model, run_dir, cfg, history, checkpoint.step, exported)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+
+
+def _average_last(model, run_dir: Path, count: int) -> dict:
+    """Average `model` over its last `count` epoch checkpoints (`average_states`); the
+    epochs averaged, for the card."""
+    from i2i.checkpoint import average_states
+
+    directories = sorted((run_dir / CHECKPOINT_DIR).glob("epoch-*"))[-count:]
+    epochs = [int(directory.name.split("-")[1]) for directory in directories]
+    log(f"exporting the mean of {len(epochs)} checkpoints (epochs {epochs[0]}-{epochs[-1]})")
+    average_states(model, directories)
+    return {"epochs": epochs}
 
 
 def _adapt_for_multiworker(model, dataset, strategy) -> None:

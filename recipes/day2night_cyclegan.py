@@ -118,6 +118,9 @@ def parse_args(argv=None):
     parser.add_argument("--steps", type=int, default=3000, help="training steps")
     parser.add_argument("--steps-per-epoch", type=int, default=250, help="checkpoint period")
     parser.add_argument("--keep-checkpoints", type=int, default=2, help="checkpoints kept")
+    parser.add_argument(
+        "--average-last", type=int, default=1, help="export the mean of the last N checkpoints"
+    )
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--crop", type=int, default=96, help="training crop size")
     parser.add_argument("--tile", type=int, default=256, help="dataset tile size")
@@ -227,6 +230,7 @@ def main(argv=None) -> dict:
         steps_per_epoch=min(args.steps_per_epoch, args.steps),
         batch_size=args.batch_size,
         keep_checkpoints=args.keep_checkpoints,
+        average_last=args.average_last,
         precision=args.precision,
         seed=args.seed,
         verbose=args.verbose,

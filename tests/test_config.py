@@ -69,6 +69,7 @@ def test_overrides_are_parsed_by_type():
         ("precision=float64", "not one of"),
         ("strategy=tpu", "not one of"),
         ("batch_size=0", "at least 1"),
+        ("average_last=0", "at least 1"),
         ("__import__('os').system('true')=1", "unknown"),
     ],
 )

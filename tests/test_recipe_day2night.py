@@ -39,7 +39,7 @@ def test_recipe_trains_scores_the_held_out_quarter_and_fills_the_card(tmp_path, 
     tiny = [
         "--steps", "2", "--steps-per-epoch", "1", "--batch-size", "2", "--crop", "16",
         "--tile", "32", "--filters", "4", "--discriminator-filters", "4", "--n-layers", "1",
-        "--verbose", "0",
+        "--average-last", "2", "--verbose", "0",
     ]  # fmt: skip
     results = load_recipe().main(["--data", str(data), "--out", str(out), *tiny])
     assert "held-out quarter" in capsys.readouterr().out
@@ -62,6 +62,7 @@ def test_recipe_trains_scores_the_held_out_quarter_and_fills_the_card(tmp_path, 
     card = json.loads((out / "generator.json").read_text())
     assert card["recipe"] == "recipes/day2night_earth.py" and card["task"] == "translation"
     assert card["quality"]["pix2pix"] == rows["pix2pix"] and "license" in card
+    assert card["checkpoint_average"] == {"epochs": [1, 2]}  # the exported mean
     # The card's command is the one that ran, every option included.
     assert card["command"] == "python recipes/day2night_earth.py " + " ".join(
         ["--data", str(data), "--out", str(out), *tiny]

@@ -243,3 +243,27 @@ def test_a_task_supplied_health_callback_replaces_the_runners(tmp_path, monkeypa
     monkeypatch.setattr(keras.Model, "fit", spy)
     training.run(task, make_config(tmp_path / "gan", steps=1))
     assert seen == [task.own]
+
+
+def test_average_last_exports_the_mean_of_the_last_checkpoints(tmp_path):
+    out = tmp_path / "run"
+    cfg = make_config(out, steps=40, steps_per_epoch=10, average_last=3, model=TinyOptions())
+    cfg = config.Config(task="tiny-gan", run=cfg.run, model=cfg.model)
+    training.run(TinyGANTask(), cfg)
+
+    kept = sorted(p.name for p in (out / "checkpoints").glob("epoch-*"))
+    assert kept == ["epoch-000002", "epoch-000003", "epoch-000004"]  # kept for the mean
+    card = json.loads((out / "generator.json").read_text())
+    assert card["checkpoint_average"] == {"epochs": [2, 3, 4]}
+
+    probe = TinyGANTask().build_model(cfg)
+    per_checkpoint = []
+    for name in kept:
+        training.load_state(probe, out / "checkpoints" / name)
+        per_checkpoint.append(probe.generator.get_weights())
+    exported = keras.saving.load_model(out / "generator.keras").get_weights()
+    for weight, values in zip(exported, zip(*per_checkpoint, strict=True), strict=True):
+        np.testing.assert_allclose(weight, np.mean(values, axis=0), rtol=1e-5, atol=1e-7)
+    # The mean is not the last checkpoint: the weights moved between epochs.
+    moved = [np.abs(a - b).max() for a, b in zip(exported, per_checkpoint[-1], strict=True)]
+    assert max(moved) > 1e-4
