@@ -77,6 +77,25 @@ No longer all black and no lattice, but no lights either: a dark red haze over t
 ice and deserts (the AUC below 0.5 says its light is where the real map is dark). The
 night -> day generator paints land with a bright ring around every city light.
 
+Since then (the new `--lr`, `--beta-1`, `--keep-checkpoints` flags; same quarter):
+
+    the run above with --lr 1e-3 --beta-1 0.9 --lambda-identity 0 (the optimizer that made
+    pix2pix work on these maps)
+        stopped at step 1000: D_B wins outright (d_b 0.001, g_a2b_adv 1.00 under LSGAN)
+    --upsample resize --min-land 0.25 --min-lit 0.01 --cycle-noise 0.1 --lambda-cycle 3
+    --lambda-identity 0 --d-layers 2
+        32.75 dB / 0.9296; 0.500 / -0.012 / 3.5: the two sides balance (d_b ~0.1,
+        g_a2b_adv ~0.6) and the day -> night generator settles on black (909 s)
+    --upsample resize --min-land 0.25 --min-lit 0.03 --tile-stride 64 --crop 128
+    --cycle-noise 0.1 --lambda-identity 0 (45 night tiles, most 128 px crops lit)
+        29.47 dB / 0.5364; 0.357 / -0.071 / 5.0 (1772 s): D_B wins again (d_b 0.01-0.03);
+        the day -> night generator draws glowing lines along coasts and ice edges, the
+        night -> day one paints ocean around the lights
+
+A weaker cycle term lets the generator fall to black; a stronger one makes it hide the
+day image in a haze that D_B sees through. Neither finds the lights; the targets
+(0.80 / 0.35) stay open.
+
 Reference:
     Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial
     Networks", ICCV 2017.
