@@ -113,7 +113,7 @@ SR_SCALES = (2, 3, 4)
 SRArchitecture = Literal["srresnet", "compact"]
 SR_ARCHITECTURES: tuple[str, ...] = typing.get_args(SRArchitecture)
 # The zoo model `i2i upscale` uses when no --model is given.
-DEFAULT_SR_MODEL = "srresnet-x4"
+DEFAULT_SR_MODEL = "compact-x4"
 
 
 # --------------------------------------------------------------------------- files

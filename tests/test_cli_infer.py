@@ -11,6 +11,7 @@ from PIL import Image
 
 from i2i import imageio, zoo
 from i2i.cli import cli
+from i2i.common import DEFAULT_SR_MODEL
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     save_sr(folder / "x2.keras", 2)
     save_sr(folder / "zoo" / "srresnet-x4.keras", 4)
+    save_sr(folder / "zoo" / f"{DEFAULT_SR_MODEL}.keras", 4)
     run = folder / "cyclegan"
     save_translation(run / "generator_a2b.keras", seed=1)
     save_translation(run / "generator_b2a.keras", seed=2)
@@ -133,13 +135,14 @@ def test_default_model_comes_from_the_zoo(tree, models, tmp_path, monkeypatch):
     result = invoke("upscale", tree / "a.png", tmp_path / "out", "-q")
     assert result.exit_code == 0, result.output
     assert imageio.read_image(tmp_path / "out" / "a.png").shape == (160, 192, 3)
-    assert "srresnet-x4" in result.stderr
+    assert f"with {DEFAULT_SR_MODEL} (x4" in result.stderr
 
     monkeypatch.setenv(zoo.ZOO_PATH_VARIABLE, str(tmp_path))
     monkeypatch.setattr(zoo, "zoo_dirs", lambda: [tmp_path])
     result = invoke("upscale", tree / "a.png", tmp_path / "out2")
     assert result.exit_code != 0
-    assert "model 'srresnet-x4' not found" in result.output and "Zoo models: none" in result.output
+    assert f"model '{DEFAULT_SR_MODEL}' not found" in result.output
+    assert "Zoo models: none" in result.output
 
 
 def test_translate_direction_and_strength(tree, models, tmp_path):
