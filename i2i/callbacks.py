@@ -133,7 +133,7 @@ class FullStateCheckpoint(keras.callbacks.Callback):
         self._prune(keep_name=name)
 
     def _prune(self, keep_name: str) -> None:
-        names = sorted(p.name for p in self.directory.glob("epoch-*") if p.is_dir())
+        names = [path.name for path in checkpoint.epoch_checkpoints(self.directory)]
         for old in names[: max(0, len(names) - self.keep)]:
             if old != keep_name:
                 shutil.rmtree(self.directory / old, ignore_errors=True)

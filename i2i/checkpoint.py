@@ -85,6 +85,11 @@ def build_optimizers(model) -> None:
         optimizer.build(model.trainable_variables)
 
 
+def epoch_checkpoints(directory) -> list[Path]:
+    """The epoch checkpoint folders in `directory` (`RUN_DIR/checkpoints`), oldest first."""
+    return sorted(p for p in Path(directory).glob("epoch-*") if p.is_dir())
+
+
 def latest_checkpoint(run_dir) -> dict | None:
     """The `checkpoints/latest.json` record (epoch, step, dir, logs) or None."""
     path = Path(run_dir) / CHECKPOINT_DIR / LATEST
@@ -177,7 +182,7 @@ def average_states(model, directories) -> None:
     Example:
 
     ```python
-    last = sorted(Path("runs/facades/checkpoints").glob("epoch-*"))[-4:]
+    last = checkpoint.epoch_checkpoints("runs/facades/checkpoints")[-4:]
     checkpoint.average_states(model, last)   # then export model.generator
     ```
     """

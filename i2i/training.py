@@ -408,9 +408,9 @@ def run(task: TrainTask, cfg: config_lib.Config, resume: bool = False) -> RunRes
 def _average_last(model, run_dir: Path, count: int) -> dict:
     """Average `model` over its last `count` epoch checkpoints (`average_states`); the
     epochs averaged, for the card."""
-    from i2i.checkpoint import average_states
+    from i2i.checkpoint import average_states, epoch_checkpoints
 
-    directories = sorted((run_dir / CHECKPOINT_DIR).glob("epoch-*"))[-count:]
+    directories = epoch_checkpoints(run_dir / CHECKPOINT_DIR)[-count:]
     epochs = [int(directory.name.split("-")[1]) for directory in directories]
     log(f"exporting the mean of {len(epochs)} checkpoints (epochs {epochs[0]}-{epochs[-1]})")
     average_states(model, directories)
