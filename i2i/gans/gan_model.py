@@ -213,9 +213,14 @@ class GANModel(keras.Model):
         """[generator optimizer, discriminator optimizer] once compiled."""
         return [o for o in (self.generator_optimizer, self.discriminator_optimizer) if o]
 
+    @property
+    def _first_generator(self):
+        """The network `predict`, the EMA and `evaluation_generator` are about."""
+        return self._networks(self.generator_names[:1])[0]
+
     def call(self, inputs, training=False):
         """Run the (first) generator, so `predict` gives generated images."""
-        return self._networks(self.generator_names[:1])[0](inputs, training=training)
+        return self._first_generator(inputs, training=training)
 
     # ------------------------------------------------------------------ compile
 
@@ -384,7 +389,7 @@ class GANModel(keras.Model):
                 self.generator_variables, inner._model_variables_moving_average, strict=True
             )
         }
-        generator = self._networks(self.generator_names[:1])[0]
+        generator = self._first_generator
         return [
             np.asarray(keras.ops.convert_to_numpy(averages.get(w.path, w)))
             for w in generator.weights
@@ -393,7 +398,7 @@ class GANModel(keras.Model):
     def evaluation_generator(self) -> keras.Model:
         """The generator to validate and export: with EMA, a copy holding the averaged
         weights (batch-norm statistics: the current ones); otherwise the first generator."""
-        generator = self._networks(self.generator_names[:1])[0]
+        generator = self._first_generator
         weights = self.ema_weights()
         if weights is None:
             return generator
