@@ -67,7 +67,14 @@ RECIPES = {
     "srresnet-x4": {"scale": 4, "steps": 10_000, "batch_size": 16, "patch_size": 96, **SRRESNET},
     "srresnet-x2": {"scale": 2, "steps": 10_000, "batch_size": 16, "patch_size": 64, **SRRESNET},
     "compact-x4": {"scale": 4, "steps": 6_000, "batch_size": 16, "patch_size": 128, **COMPACT},
-    "compact-x2": {"scale": 2, "steps": 4_000, "batch_size": 16, "patch_size": 64, **COMPACT},
+    "compact-x2": {
+        "scale": 2,
+        "steps": 4_000,
+        "batch_size": 16,
+        "patch_size": 96,
+        **COMPACT,
+        "unshuffle": 2,
+    },
     "compact-real-x4": {
         "scale": 4,
         "steps": 2_400,

@@ -48,11 +48,12 @@ def test_untrained_network_is_its_interpolation(residual):
     np.testing.assert_allclose(net(x), expected, atol=1e-6)
 
 
-def test_safe_mode_round_trip(tmp_path):
-    net = randomized(compact(scale=2, num_conv=2, filters=8))
-    assert_safe_mode_round_trip(
-        net, np.random.default_rng(2).random((1, 9, 11, 3), np.float32), tmp_path
-    )
+@pytest.mark.parametrize("unshuffle", [1, 2])
+def test_safe_mode_round_trip(tmp_path, unshuffle):
+    net = randomized(compact(scale=2, num_conv=2, filters=8, unshuffle=unshuffle))
+    side = (9, 11) if unshuffle == 1 else (10, 12)
+    x = np.random.default_rng(2).random((1, *side, 3), np.float32)
+    assert_safe_mode_round_trip(net, x, tmp_path)
 
 
 def test_mixed_float16_agrees_with_float32():
@@ -86,8 +87,37 @@ def test_tiles_match_the_whole_image(tmp_path):
     assert np.abs(tiled - whole).max() < 1e-4
 
 
+def test_unshuffle_runs_the_body_on_a_coarser_grid():
+    net = compact(scale=2, num_conv=2, filters=8, unshuffle=2)
+    x = np.random.default_rng(6).random((1, 12, 16, 3), np.float32)
+    convs = [layer.output for layer in net.layers if layer.name.endswith("_conv")]
+    assert {tuple(y.shape[1:3]) for y in keras.Model(net.input, convs)(x)} == {(6, 8)}
+    # Untrained it is still exactly its interpolation.
+    np.testing.assert_allclose(
+        net(x), keras.layers.UpSampling2D(2, interpolation="bilinear")(x), atol=1e-6
+    )
+
+
+def test_unshuffled_network_is_exact_under_tiles_and_odd_sizes(tmp_path):
+    network = randomized(compact(scale=2, num_conv=1, filters=8, unshuffle=2), seed=8)
+    card = {**SR_CARD, "scale": 2, "stride": 2}
+    model, card = zoo.load_generator(zoo.save_generator(network, tmp_path / "c.keras", card))
+    image = random_image(71, 109).astype(np.float32) / 255  # odd sides: padded to even
+    whole = Engine(model, card, tile=0).process_float(image)
+    assert whole.shape == (142, 218, 3)
+    padded = np.pad(image, ((0, 1), (0, 1), (0, 0)), mode="reflect")
+    np.testing.assert_allclose(whole, np.asarray(model(padded[None]))[0, :142, :218], atol=1e-5)
+    # Receptive radius 3 cells of 2 LR px (+1 for the bilinear copy) = 7 px: inside the
+    # 8 px dead zone of a 32 px overlap band, so tiles are exact.
+    engine = Engine(model, card, tile=64, tile_overlap=32)
+    assert engine.is_tiled(71, 109)
+    assert np.abs(engine.process_float(image) - whole).max() < 1e-4
+
+
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="scale"):
         compact(scale=8)
     with pytest.raises(ValueError, match="residual"):
         compact(residual="lanczos")
+    with pytest.raises(ValueError, match="unshuffle"):
+        compact(unshuffle=0)

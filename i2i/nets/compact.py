@@ -9,6 +9,12 @@ resolution (64 -> 3 channels: few outputs, poorly vectorised); this network has 
     x_hr = shuffle_s(conv_out(f_N(... f_1(f_0(x_lr))))) + up_s(x_lr),
     f_i = PReLU(conv3x3(.)),  conv_out: F -> C * s^2 channels.
 
+With `unshuffle=u` the input is first pixel-unshuffled (`(h, w, C)` -> `(h/u, w/u,
+C u^2)`) and the last shuffle is by `s * u`: the body runs on a grid `u^2` times smaller,
+as Real-ESRGAN's x2 RRDBNet runs its x4 body on a pixel-unshuffled input. An x2 network
+with `unshuffle=2` costs what the x4 network costs per output pixel, 4x less than
+without (the input sides must then be multiples of `u`).
+
 Example:
 
 ```python
@@ -16,6 +22,7 @@ from i2i.nets.compact import compact
 
 net = compact(scale=4)                      # 16 body convs, 64 filters: 621,344 parameters
 sr = net(lr_batch)                          # (N, h, w, 3) -> (N, 4h, 4w, 3), [0, 1]
+fast_x2 = compact(scale=2, unshuffle=2)     # the x2 body on an (h/2, w/2, 12) grid
 ```
 
 Reference:
@@ -29,7 +36,7 @@ from __future__ import annotations
 
 import keras
 
-from i2i.layers import PixelShuffle, Upscale2D
+from i2i.layers import PixelShuffle, PixelUnshuffle, Upscale2D
 
 SCALES = (2, 3, 4)
 RESIDUALS = ("bicubic", "bilinear", "nearest")
@@ -41,6 +48,7 @@ def compact(
     filters: int = 64,
     residual: str = "bilinear",
     channels: int = 3,
+    unshuffle: int = 1,
     name: str = "compact",
 ) -> keras.Model:
     """The compact SR generator: LR image in [0, 1] -> `scale` times larger image.
@@ -52,8 +60,9 @@ def compact(
     Real-ESRGAN adds a nearest-neighbour copy; bilinear (the default here) starts the
     training closer to the target, and unlike bicubic it is a TFLite built-in op, so
     the network exports to every format `i2i export` writes. PReLU slopes are shared
-    over space (`shared_axes=[1, 2]`), so any input size works; the receptive field is
-    `2 * (num_conv + 2) + 1` LR pixels.
+    over space (`shared_axes=[1, 2]`), so any input size works (any multiple of
+    `unshuffle`); the receptive field is `2 * (num_conv + 2) + 1` cells of the grid the
+    body runs on (LR pixels, or `unshuffle`-pixel blocks).
 
     Args:
         scale: upscaling factor, 2, 3 or 4.
@@ -63,6 +72,8 @@ def compact(
         residual: interpolation of the added input copy: "bilinear", "bicubic" (no
             TFLite export) or "nearest".
         channels: image channels in and out.
+        unshuffle: pixel-unshuffle the input by this factor first (1: no); the input
+            height and width must be multiples of it.
         name: model name.
 
     Returns:
@@ -75,6 +86,9 @@ def compact(
         raise ValueError(f"residual must be one of {RESIDUALS}, got {residual!r}")
     if num_conv < 0 or filters < 1:
         raise ValueError(f"num_conv >= 0 and filters >= 1, got {num_conv} and {filters}")
+    if int(unshuffle) != unshuffle or unshuffle < 1:
+        raise ValueError(f"unshuffle must be a positive integer, got {unshuffle!r}")
+    shuffle = scale * unshuffle
 
     def conv_prelu(x, width, label):
         # He initialization (made for PReLU nets): with Keras' default Glorot the
@@ -90,15 +104,16 @@ def compact(
         )(x)
 
     inputs = keras.Input((None, None, channels), name="lr")
-    x = conv_prelu(inputs, filters, "stem")
+    x = inputs if unshuffle == 1 else PixelUnshuffle(unshuffle, name="unshuffle")(inputs)
+    x = conv_prelu(x, filters, "stem")
     for i in range(num_conv):
         x = conv_prelu(x, filters, f"body{i}")
     # float32 from here on: the detail is added to the base image in full precision.
     x = keras.layers.Conv2D(
-        channels * scale * scale, 3, padding="same", kernel_initializer="zeros",
+        channels * shuffle * shuffle, 3, padding="same", kernel_initializer="zeros",
         dtype="float32", name="tail_conv",
     )(x)  # fmt: skip
-    detail = PixelShuffle(scale, dtype="float32", name="shuffle")(x)
+    detail = PixelShuffle(shuffle, dtype="float32", name="shuffle")(x)
     base = Upscale2D(scale, residual, dtype="float32", name="upsample")(inputs)
     outputs = keras.layers.Add(dtype="float32", name="residual_add")([base, detail])
     return keras.Model(inputs, outputs, name=name)

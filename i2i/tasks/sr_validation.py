@@ -65,11 +65,19 @@ class SRValidation(keras.callbacks.Callback):
 
     def scores(self, network) -> dict:
         """`{"psnr", "ssim"}` of `network` on the validation set."""
+        from i2i.inference.tiling import reflect_indices
+
         outputs = []
-        for lr in self.validation.lr:
-            x = np.asarray(lr, np.float32)[None] / np.float32(255.0)
-            outputs.append(np.asarray(network(x, training=False))[0])
         s = self.validation.scale
+        # A network with a stride (an unshuffling compact net) takes sides that are
+        # multiples of it: reflect-pad as `i2i upscale` does, and crop the output.
+        stride = max(1, int(self.card.get("stride", 1)))
+        for lr in self.validation.lr:
+            h, w = lr.shape[:2]
+            rows = reflect_indices(-(-h // stride) * stride, h)
+            cols = reflect_indices(-(-w // stride) * stride, w)
+            x = np.asarray(lr, np.float32)[rows][:, cols][None] / np.float32(255.0)
+            outputs.append(np.asarray(network(x, training=False))[0, : h * s, : w * s])
         return {
             "psnr": _mean(metrics.psnr, outputs, self.validation.hr, s),
             "ssim": _mean(metrics.ssim, outputs, self.validation.hr, s),

@@ -81,6 +81,8 @@ class SRResNetOptions(SRDataOptions):
         num_blocks, batch_norm, output_kernel: SRResNet's residual blocks, batch norm
             and output convolution size (9 in the paper).
         num_conv: the compact network's body convolutions.
+        unshuffle: the compact network's input pixel-unshuffle factor (1: none; 2 runs
+            an x2 body on a grid 4x smaller, at the x4 network's cost per output pixel).
         filters: feature width of either network.
         residual: "none" or "bicubic" (SRResNet: predict the detail on top of a bicubic
             upscale); the compact network always adds an upscaled copy of its input,
@@ -97,6 +99,7 @@ class SRResNetOptions(SRDataOptions):
     arch: SRArchitecture = "srresnet"
     num_blocks: int = 16
     num_conv: int = 16
+    unshuffle: int = 1
     filters: int = 64
     batch_norm: bool = True
     output_kernel: int = 9
@@ -181,6 +184,12 @@ class SRResNetTask(training.TrainTask):
 
         options = cfg.model
         hr, lr, _ = self._splits(cfg)
+        multiple = options.scale * _stride(options)
+        if options.patch_size % multiple:
+            raise training.TrainingError(
+                f"patch_size {options.patch_size} is not a multiple of {multiple} "
+                f"(scale {options.scale} x the network's stride {_stride(options)})"
+            )
         try:
             check.check_dataset(
                 options.data, layout="sr", crop=options.patch_size, scale=options.scale
@@ -250,7 +259,7 @@ class SRResNetTask(training.TrainTask):
             "task": "super-resolution",
             "scale": options.scale,
             "value_range": [0.0, 1.0],
-            "stride": 1,
+            "stride": _stride(options),
             "architecture": _architecture(options),
             "training": {
                 "stage": "srresnet (pixel loss)",
@@ -311,17 +320,27 @@ def _load_initial_weights(model, options) -> None:
     training.log(f"generator initialized from {options.init_from}")
 
 
+def _stride(options) -> int:
+    """What the network's LR input sides must be multiples of (the card's `stride`)."""
+    return options.unshuffle if options.arch == "compact" else 1
+
+
 def _architecture(options) -> dict:
     """The generator's builder name and arguments (the card's `architecture`)."""
     residual = None if options.residual == "none" else options.residual
     if options.arch == "compact":
-        return {
+        architecture = {
             "name": "compact",
             "scale": options.scale,
             "num_conv": options.num_conv,
             "filters": options.filters,
             "residual": residual or "bilinear",
         }
+        if options.unshuffle != 1:  # cards of older runs have no such key: keep them equal
+            architecture["unshuffle"] = options.unshuffle
+        return architecture
+    if options.unshuffle != 1:
+        raise training.TrainingError("unshuffle is for arch=compact; SRResNet takes none")
     if residual not in (None, "bicubic"):
         raise training.TrainingError(
             f"residual={residual} is for arch=compact; SRResNet takes none or bicubic"
