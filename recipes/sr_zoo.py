@@ -24,6 +24,11 @@ The recipes (`RECIPES`):
   larger LR patches (32 px) keep the 37 px receptive field mostly on real content.
   Over a bicubic upscale (with 24 px LR patches) the network learnt slower: val PSNR
   31.83 dB at step 600 against 32.82 over bilinear (bicubic alone: 31.76).
+  compact-x2 pixel-unshuffles its input (`unshuffle=2`, as Real-ESRGAN's x2 model), so
+  its body runs on 2x2 LR blocks at the x4 network's cost per output pixel, on 96 px HR
+  patches (24 cells). Without it (64 px patches), the x2 network scored +1.81 / +3.05 dB
+  over bicubic (scikit-image / held-out photos) but ran at only 1.90x srresnet-x2's
+  speed (0.47 vs 0.25 output MP/s, `benchmarks/inference.py`; 299 GFLOP per output MP).
 - compact-real-x4: the same network on the Real-ESRGAN high-order degradations (blur,
   resize, noise, JPEG, twice; `i2i.data.degradations`) with the milder ranges of
   `recipes/real_photos.json` (blur sigma up to 1.2, noise up to 10 levels, JPEG 50-95,

@@ -72,11 +72,19 @@ def make_compact():
     return randomize(compact(scale=4, num_conv=2, filters=8), 4), card
 
 
+def make_compact_unshuffle():
+    from i2i.nets.compact import compact
+
+    card = {"task": "super-resolution", "scale": 2, "value_range": [0.0, 1.0], "stride": 2}
+    return randomize(compact(scale=2, num_conv=2, filters=8, unshuffle=2), 5), card
+
+
 FAMILIES = {
     "unet": make_unet,
     "resnet": make_resnet,
     "srresnet": make_srresnet,
     "compact": make_compact,
+    "compact_unshuffle": make_compact_unshuffle,
 }
 # Two different float input sizes per family (batch, height, width): multiples of the stride.
 SIZES = {
@@ -84,6 +92,7 @@ SIZES = {
     "resnet": [(1, 16, 16), (2, 12, 28)],
     "srresnet": [(1, 12, 20), (2, 16, 8)],
     "compact": [(1, 12, 20), (2, 16, 8)],
+    "compact_unshuffle": [(1, 12, 20), (2, 16, 8)],
 }
 FORMATS = {"savedmodel": "model", "tflite": "model.tflite", "onnx": "model.onnx"}
 
