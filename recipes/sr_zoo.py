@@ -93,10 +93,12 @@ RECIPES = {
         # have none (-1.7 dB against bicubic on phone-like LR after 600 steps).
         "degradation_options": str(REPO / "recipes" / "real_photos.json"),
         "init": "compact-x4",
+        # The training photos at full, 1/2 and 1/3 size (`multiscale_photos`).
+        "hr_factors": (1, 2, 3),
     },
 }
 # Keys that are not `--set` model options.
-RUN_KEYS = ("scale", "steps", "batch_size", "init")
+RUN_KEYS = ("scale", "steps", "batch_size", "init", "hr_factors")
 
 
 def command(name: str, data: Path, out: Path, steps: int | None = None, runs=DEFAULT_RUNS):
@@ -111,6 +113,47 @@ def command(name: str, data: Path, out: Path, steps: int | None = None, runs=DEF
     for key, value in settings.items():
         args += ["--set", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
     return args
+
+
+def multiscale_photos(data: Path, folder: Path, factors, holdout: int = COMMON["holdout"]):
+    """A `train/` + `test/` copy of `data` with the training photos at several sizes.
+
+    `test/` holds the photos every recipe holds out (`holdout` of them, seed 0, as
+    `i2i train srresnet --set holdout=N` picks them), whole; `train/` the others, each
+    at 1/f of its size for every f in `factors` (MATLAB bicubic,
+    `i2i.data.resize.downsample`; f = 1 is the file itself). Real-ESRGAN trains on such
+    a multi-scale DF2K (scales 1, 0.75, 0.5, 1/3): a 2560 px wallpaper is smooth at the
+    pixel level, a downscaled copy has the detail per pixel of a smaller photo. Written
+    once; an existing folder is reused.
+
+    Returns:
+        `folder`, for `--data`.
+    """
+    import shutil
+
+    from i2i import imageio
+    from i2i.data import layout, resize, sr
+
+    if (folder / "train").is_dir() and (folder / "test").is_dir():
+        return folder
+    hr, _ = layout.sr_files(data, "train")
+    train, held = sr.split_holdout(hr, holdout, seed=0)
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    for path in held:
+        (partial / "test").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, partial / "test" / path.name)
+    (partial / "train").mkdir(parents=True, exist_ok=True)
+    for path in train:
+        for factor in factors:
+            if factor == 1:
+                shutil.copy2(path, partial / "train" / path.name)
+            else:
+                image = imageio.read_image(path)
+                smaller = resize.downsample(image, factor)
+                imageio.write_image(partial / "train" / f"{path.stem}-x{factor}.png", smaller)
+    partial.rename(folder)  # all or nothing: a stopped run leaves no half-written set
+    return folder
 
 
 def main(name: str | None = None, argv=None) -> None:
@@ -142,7 +185,11 @@ def main(name: str | None = None, argv=None) -> None:
             record.setdefault("resumed", []).append(shlex.join(argv_cli))
             record_file.write_text(json.dumps(record, indent=2) + "\n")
     else:
-        argv_cli = command(name, args.data, out, args.steps, args.runs)
+        data = args.data
+        if "hr_factors" in RECIPES[name]:
+            factors = RECIPES[name]["hr_factors"]
+            data = multiscale_photos(data, out / "photos", factors)
+        argv_cli = command(name, data, out, args.steps, args.runs)
         out.mkdir(parents=True, exist_ok=True)
         record = {"recipe": f"recipes/sr_zoo.py {name}", "command": shlex.join(argv_cli)}
         (out / "recipe.json").write_text(json.dumps(record, indent=2) + "\n")
