@@ -251,3 +251,30 @@ def test_compact_network_learns_then_fine_tunes_on_realistic_degradations(sr_fol
     fresh = config.replace(real_cfg, out=str(tmp_path / "other")).run
     with pytest.raises(training.TrainingError, match="architecture"):
         SRResNetTask().build_model(config.Config(task="srresnet", run=fresh, model=mismatch))
+
+
+def test_multiscale_photos_keeps_the_holdout_whole_and_adds_smaller_copies(tmp_path, photos):
+    import sys
+    from pathlib import Path
+
+    from i2i.data import sr
+
+    repo = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(repo / "recipes"))
+    try:
+        from sr_zoo import RECIPES, multiscale_photos
+    finally:
+        sys.path.remove(str(repo / "recipes"))
+    names = ("astronaut", "coffee", "rocket", "chelsea", "camera")
+    for name in names:
+        imageio.write_image(tmp_path / "photos" / f"{name}.png", photos[name])
+    _, held = sr.split_holdout(sorted((tmp_path / "photos").iterdir()), 2, seed=0)
+    folder = multiscale_photos(tmp_path / "photos", tmp_path / "set", (1, 3))
+    assert sorted(p.name for p in (folder / "test").iterdir()) == sorted(p.name for p in held)
+    train = sorted(p.name for p in (folder / "train").iterdir())
+    kept = sorted(set(names) - {p.stem for p in held})
+    assert train == sorted([f"{n}.png" for n in kept] + [f"{n}-x3.png" for n in kept])
+    small = imageio.read_image(folder / "train" / f"{kept[0]}-x3.png")
+    assert small.shape[:2] == (photos[kept[0]].shape[0] // 3, photos[kept[0]].shape[1] // 3)
+    assert not (tmp_path / "set.partial").exists()
+    assert RECIPES["compact-real-x4"]["hr_factors"] == (1, 2, 3)
