@@ -121,3 +121,20 @@ def test_bad_arguments_are_refused():
         compact(residual="lanczos")
     with pytest.raises(ValueError, match="unshuffle"):
         compact(unshuffle=0)
+
+
+def test_inflated_x4_weights_make_the_unshuffled_x2_net_the_x4_net_on_box_averages():
+    from i2i.nets.compact import inflate_unshuffled
+
+    x4 = randomized(compact(scale=4, num_conv=2, filters=8), seed=9)
+    x2 = compact(scale=2, num_conv=2, filters=8, unshuffle=2)
+    x2.set_weights(inflate_unshuffled(x4.get_weights(), 2))
+    x = np.random.default_rng(10).random((1, 12, 16, 3), np.float32)
+    box = x.reshape(1, 6, 2, 8, 2, 3).mean(axis=(2, 4))
+
+    def detail(net, image, scale):
+        return np.asarray(net(image)) - keras.layers.UpSampling2D(scale, interpolation="bilinear")(
+            image
+        )
+
+    np.testing.assert_allclose(detail(x2, x, 2), detail(x4, box, 4), atol=1e-5)

@@ -278,3 +278,33 @@ def test_multiscale_photos_keeps_the_holdout_whole_and_adds_smaller_copies(tmp_p
     assert small.shape[:2] == (photos[kept[0]].shape[0] // 3, photos[kept[0]].shape[1] // 3)
     assert not (tmp_path / "set.partial").exists()
     assert RECIPES["compact-real-x4"]["hr_factors"] == (1, 2, 3)
+
+
+def test_unshuffled_compact_starts_from_the_x4_net_of_its_body(tmp_path):
+    from i2i import zoo
+    from i2i.nets.compact import compact
+
+    x4 = compact(scale=4, num_conv=2, filters=8)
+    rng = np.random.default_rng(0)
+    x4.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in x4.get_weights()])
+    architecture = {"name": "compact", "scale": 4, "num_conv": 2, "filters": 8}
+    card = {"task": "super-resolution", "scale": 4, "value_range": [0.0, 1.0], "stride": 1}
+    path = zoo.save_generator(
+        x4,
+        tmp_path / "x4.keras",
+        {**card, "architecture": {**architecture, "residual": "bilinear"}},
+    )
+    options = SRResNetOptions(
+        data="unused", scale=2, arch="compact", num_conv=2, filters=8, unshuffle=2,
+        init_from=str(path),
+    )  # fmt: skip
+    run = config.RunOptions(out=str(tmp_path / "run"), steps=1)
+    model = SRResNetTask().build_model(config.Config(task="srresnet", run=run, model=options))
+    built, source = model.get_weights(), x4.get_weights()
+    np.testing.assert_allclose(built[0], np.concatenate([source[0] / 4] * 4, axis=2))
+    for mine, theirs in zip(built[1:], source[1:], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    # Another width is still refused.
+    other = config.replace_model(config.Config(task="srresnet", run=run, model=options), filters=16)
+    with pytest.raises(training.TrainingError, match="architecture"):
+        SRResNetTask().build_model(other)

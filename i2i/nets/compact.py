@@ -35,6 +35,7 @@ Reference:
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from i2i.layers import PixelShuffle, PixelUnshuffle, Upscale2D
 
@@ -117,3 +118,34 @@ def compact(
     base = Upscale2D(scale, residual, dtype="float32", name="upsample")(inputs)
     outputs = keras.layers.Add(dtype="float32", name="residual_add")([base, detail])
     return keras.Model(inputs, outputs, name=name)
+
+
+def inflate_unshuffled(weights: list, unshuffle: int) -> list:
+    """An x(s u) network's weights for the x s network with `unshuffle=u` (same body).
+
+    Both nets have the same body and tail shapes (the tail makes `C (s u)^2` channels
+    either way); only the stem differs, `(3, 3, C, F)` against `(3, 3, C u^2, F)`. The
+    stem kernel is copied to each of the `u^2` sub-pixels of an unshuffled cell, divided
+    by `u^2`, so the new net computes the old one on the `u x u` box average of its
+    input, added to its own finer interpolation: a trained start instead of the long
+    plateau of a zero-tail start (kernel inflation, as Carreira and Zisserman 2017 grow
+    3-D convolutions from 2-D ones).
+
+    Args:
+        weights: `get_weights()` of `compact(scale=s * u, ...)` (the stem first).
+        unshuffle: `u`.
+
+    Returns:
+        The weights for `compact(scale=s, unshuffle=u, ...)` of the same width and depth.
+
+    Example:
+
+    ```python
+    x2 = compact(scale=2, unshuffle=2)
+    x2.set_weights(inflate_unshuffled(compact_x4.get_weights(), 2))
+    ```
+    """
+    stem, *rest = weights
+    cells = unshuffle * unshuffle
+    # `space_to_depth` orders the channels (dy * u + dx) * C + c.
+    return [np.concatenate([stem / np.float32(cells)] * cells, axis=2), *rest]

@@ -93,7 +93,9 @@ class SRResNetOptions(SRDataOptions):
         lr_min: final learning rate of the cosine decay.
         init_from: start from this generator's weights (a run directory, .keras file or
             zoo name of the same architecture), e.g. a bicubic model before training on
-            realistic degradations; a resumed run continues from its own checkpoint.
+            realistic degradations; a resumed run continues from its own checkpoint. A
+            compact net with `unshuffle=u` also starts from the x(scale u) compact net
+            of its width and depth (`i2i.nets.compact.inflate_unshuffled`).
     """
 
     arch: SRArchitecture = "srresnet"
@@ -311,12 +313,21 @@ def _load_initial_weights(model, options) -> None:
     except zoo.ZooError as error:
         raise training.TrainingError(f"init_from: {error}") from None
     want = _architecture(options)
-    if card.get("architecture") != want:
+    weights = source.get_weights()
+    unshuffle = want.get("unshuffle", 1)
+    coarser = {key: value for key, value in want.items() if key != "unshuffle"}
+    coarser["scale"] = want["scale"] * unshuffle
+    if unshuffle > 1 and card.get("architecture") == coarser:
+        # The x(s u) network of the same body: its stem inflated to the unshuffled input.
+        from i2i.nets.compact import inflate_unshuffled
+
+        weights = inflate_unshuffled(weights, unshuffle)
+    elif card.get("architecture") != want:
         raise training.TrainingError(
             f"init_from {options.init_from}: its architecture {card.get('architecture')} "
             f"is not this run's {want}"
         )
-    model.set_weights(source.get_weights())
+    model.set_weights(weights)
     training.log(f"generator initialized from {options.init_from}")
 
 
