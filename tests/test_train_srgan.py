@@ -177,3 +177,25 @@ def test_resume_in_a_copy_needs_no_init(workspace, tmp_path, monkeypatch):
     monkeypatch.chdir(root)
     generator, card = SRGANTask()._init_generator(config.replace(cfg, out=str(run)))
     assert card["scale"] == 4 and generator.count_params() > 0
+
+
+def test_stage2_of_an_unshuffled_compact_net_keeps_its_stride(workspace, tmp_path):
+    # The generator's stride comes from stage 1's card, not from SRGAN's own options.
+    from i2i.nets.compact import compact
+
+    root, _ = workspace
+    architecture = {"name": "compact", "scale": 2, "num_conv": 1, "filters": 4, "unshuffle": 2}
+    stage1 = tmp_path / "stage1.keras"
+    card = {"task": "super-resolution", "scale": 2, "value_range": [0.0, 1.0], "stride": 2,
+            "architecture": architecture}  # fmt: skip
+    zoo.save_generator(compact(**{k: v for k, v in architecture.items() if k != "name"}),
+                       stage1, card)  # fmt: skip
+    options = SRGANOptions(data=str(root / "photos"), init_from=str(stage1), scale=2,
+                           patch_size=34, val_size=32, discriminator_filters=4)  # fmt: skip
+    run = config.RunOptions(out=str(tmp_path / "bad"), steps=2, batch_size=2, verbose=0)
+    cfg = config.Config(task="srgan", run=run, model=options)
+    with pytest.raises(training.TrainingError, match="patch_size 34 is not a multiple of 4"):
+        training.run(SRGANTask(), cfg)
+    good = config.replace_model(config.replace(cfg, out=str(tmp_path / "run")), patch_size=32)
+    training.run(SRGANTask(), good)
+    assert json.loads((tmp_path / "run" / "generator.json").read_text())["stride"] == 2

@@ -102,6 +102,10 @@ class SRGANTask(SRResNetTask):
         # Stage 1's patches: the {"lr", "hr"} dicts GANModel steps take.
         return self.patches(cfg, start_step)
 
+    def stride(self, cfg) -> int:
+        # The generator is stage 1's (built before the data): its card says.
+        return int((self.init_card or {}).get("stride", 1))
+
     # --------------------------------------------------------------- model
 
     def _init_generator(self, cfg):

@@ -186,11 +186,11 @@ class SRResNetTask(training.TrainTask):
 
         options = cfg.model
         hr, lr, _ = self._splits(cfg)
-        multiple = options.scale * _stride(options)
-        if options.patch_size % multiple:
+        stride = self.stride(cfg)
+        if options.patch_size % (options.scale * stride):
             raise training.TrainingError(
-                f"patch_size {options.patch_size} is not a multiple of {multiple} "
-                f"(scale {options.scale} x the network's stride {_stride(options)})"
+                f"patch_size {options.patch_size} is not a multiple of "
+                f"{options.scale * stride} (scale {options.scale} x the network's stride {stride})"
             )
         try:
             check.check_dataset(
@@ -225,6 +225,10 @@ class SRResNetTask(training.TrainTask):
         except sr.SRDataError as error:
             raise training.TrainingError(str(error)) from None
         return ds
+
+    def stride(self, cfg) -> int:
+        """What the generator's LR input sides must be multiples of (its card's `stride`)."""
+        return _stride(cfg.model)
 
     # --------------------------------------------------------------- model
 
