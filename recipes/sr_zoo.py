@@ -20,18 +20,20 @@ The recipes (`RECIPES`):
   of the paper's 16 with BN), predicting the detail on top of a bicubic upscale, L1,
   Adam 2e-4 with cosine decay; about a second a step on 2 CPU cores.
 - compact-x4, compact-x2: the compact network (`i2i.nets.compact`: 16 convolutions of
-  64 filters at LR, one pixel shuffle, over bilinear), L1, on MATLAB-bicubic LR; the
+  64 (x4) or 48 (x2) filters at LR, one pixel shuffle, over bilinear), L1, on MATLAB-bicubic LR; the
   larger LR patches (32 px) keep the 37 px receptive field mostly on real content.
   Over a bicubic upscale (with 24 px LR patches) the network learnt slower: val PSNR
   31.83 dB at step 600 against 32.82 over bilinear (bicubic alone: 31.76).
-  compact-x2 pixel-unshuffles its input (`unshuffle=2`, as Real-ESRGAN's x2 model), so
-  its body runs on 2x2 LR blocks at the x4 network's cost per output pixel, on 96 px HR
-  patches (24 cells), and starts from compact-x4 (same body; the stem spread over the
-  2x2 sub-pixels, `i2i.nets.compact.inflate_unshuffled`). From scratch it sat at the
-  bilinear start for 1000 steps and was still below bicubic at step 1800 (val PSNR
-  37.23 dB against 37.72). Without it (64 px patches), the x2 network scored +1.81 / +3.05 dB
-  over bicubic (scikit-image / held-out photos) but ran at only 1.90x srresnet-x2's
-  speed (0.47 vs 0.25 output MP/s, `benchmarks/inference.py`; 299 GFLOP per output MP).
+  compact-x2 is 48 filters wide (64 px HR patches): at 64 filters the x2 network
+  scored +1.81 / +3.05 dB over bicubic (scikit-image / held-out photos) but, with 4x
+  the LR pixels per output pixel of x4, cost 299 GFLOP per output MP and ran at only
+  1.9x srresnet-x2's speed (`benchmarks/inference.py`); 48 filters cost 169 GFLOP/MP
+  (3.4x in the same run, where 12 convs of 48 gave 4.4x and 8 of 64 3.9x). Pixel-
+  unshuffling its input instead (`unshuffle=2`, as Real-ESRGAN's x2 RRDBNet; the x4
+  body's cost) learnt too slowly for a CPU budget: from scratch it sat at its bilinear
+  start for 1000 steps (val PSNR 37.23 dB at step 1800 against bicubic's 37.72); from
+  compact-x4 (`inflate_unshuffled`, 96 px patches) it reached 37.92 after 2400 steps,
+  against 40.73 for the 64-filter network without it.
 - compact-real-x4: the same network on the Real-ESRGAN high-order degradations (blur,
   resize, noise, JPEG, twice; `i2i.data.degradations`) with the milder ranges of
   `recipes/real_photos.json` (blur sigma up to 1.2, noise up to 10 levels, JPEG 50-95,

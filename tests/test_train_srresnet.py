@@ -133,9 +133,9 @@ def test_readme_section_and_recipe_commands_parse(tmp_path, monkeypatch):
             config.Config(task="srresnet", model=SRResNetOptions()), params["assignments"]
         )  # every --set is a real option of the right type
         if params["arch"] == "compact":
-            # The LR patch covers the receptive field: 32 px at x4, 48 px (24 cells) at x2.
-            assert options.model.patch_size == (128 if params["scale"] == "4" else 96)
-            assert options.model.unshuffle == (2 if params["scale"] == "2" else 1)
+            # The LR patch covers the receptive field: 32 px at both scales.
+            assert options.model.patch_size == 32 * int(params["scale"])
+            assert options.model.filters == (48 if params["scale"] == "2" else 64)
     assert outs == [
         "runs/sr_x4",
         "runs/sr_x4",
@@ -158,6 +158,7 @@ def test_readme_section_and_recipe_commands_parse(tmp_path, monkeypatch):
         assert options.model.arch == recipe.get("arch", "srresnet")
         assert options.model.residual == recipe["residual"]
         assert options.model.unshuffle == recipe.get("unshuffle", 1)
+        assert options.model.filters == recipe.get("filters", 64)
         assert options.run.steps_per_epoch == 200
         assert options.model.init_from == (f"runs/{recipe['init']}" if "init" in recipe else "")
 
