@@ -278,7 +278,7 @@ def test_multiscale_photos_keeps_the_holdout_whole_and_adds_smaller_copies(tmp_p
     small = imageio.read_image(folder / "train" / f"{kept[0]}-x3.png")
     assert small.shape[:2] == (photos[kept[0]].shape[0] // 3, photos[kept[0]].shape[1] // 3)
     assert not (tmp_path / "set.partial").exists()
-    assert RECIPES["compact-real-x4"]["hr_factors"] == (1, 2, 3)
+    assert RECIPES["compact-real-x4"]["hr_factors"] == (1, 2, 3, 4)
 
 
 def test_unshuffled_compact_starts_from_the_x4_net_of_its_body(tmp_path):

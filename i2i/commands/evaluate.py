@@ -125,7 +125,7 @@ def evaluate(
       i2i evaluate night_fake/ night_real/ --metrics fid,kid
       i2i evaluate night_pred/ night_real/ --metrics psnr,ssim,lit_auc,lum_corr
       i2i evaluate --model srresnet-x4 --hr-dir data/Set5/hr --scale 4
-      i2i evaluate --model compact-real-x4 --hr-dir photos/ --degrade phone
+      i2i evaluate --model compact-x4 --hr-dir photos/ --degrade phone
 
     Files present in only one folder, unreadable files and pairs that differ in size are
     listed after the table, never dropped silently.
