@@ -421,9 +421,18 @@ def main():
         print(f"machine: {platform.machine()}, load average {os.getloadavg()[0]:.1f}")
         print(zoo_text(zoo_rows, args.zoo_size, args.zoo_images), flush=True)
         if args.zoo_only:
-            print(json.dumps({"zoo": zoo_rows}))
+            # The setting travels with the rows: release_zoo.py --speed quotes it in cards.
+            setup = {
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {args.cores} threads",
+                "load_average_at_end": round(os.getloadavg()[0], 2),
+                "images": f"{args.zoo_images} LR photos of {args.zoo_size}x{args.zoo_size}",
+                "repeats": args.repeats,
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            }
+            print(json.dumps({"zoo": zoo_rows, "setup": setup}))
             if args.json:
-                Path(args.json).write_text(json.dumps({"zoo": zoo_rows}, indent=2) + "\n")
+                text = json.dumps({"zoo": zoo_rows, "setup": setup}, indent=2)
+                Path(args.json).write_text(text + "\n")
             return
 
     label = None

@@ -33,6 +33,8 @@ Usage:
     python recipes/release_zoo.py --eval-sets zoo-eval           # only write the image sets
     python recipes/release_zoo.py --table                        # only refresh README's table
     python recipes/release_zoo.py --remeasure day2night-earth    # a shipped model's card, again
+    python benchmarks/inference.py --zoo-only --json speed.json && \
+        python recipes/release_zoo.py --speed speed.json          # speeds into the SR cards
 
 The evaluation image sets (`--eval-dir`, default `zoo-eval/` in the current folder):
     skimage/   astronaut, chelsea, coffee, rocket, hubble_deep_field from scikit-image,
@@ -754,6 +756,51 @@ def remeasure(name: str, args) -> str:
     )
 
 
+SPEED_COMMAND = "python benchmarks/inference.py --zoo-only --json FILE"
+SPEED_KEYS = (
+    "bare_mp_per_s", "bare_mp_per_cpu_s", "end_to_end_mp_per_s", "gflop_per_out_mp",
+    "fraction_of_matmul", "matmul_gflop_per_cpu_s", "speed_vs_srresnet",
+)  # fmt: skip
+
+
+def record_speed(path: Path, models: Path) -> list[str]:
+    """Copy one run of `benchmarks/inference.py --zoo-only --json FILE` into the cards of
+    the shipped super-resolution models it measured (`card["speed"]`; the model files
+    are untouched). The models are timed side by side in that one run, so the ratios
+    between them hold even on a loaded machine, where the absolute figures do not."""
+    from i2i.common import atomic_write
+
+    try:
+        report = json.loads(Path(path).read_text())
+        rows, setup = report["zoo"], report.get("setup", {})
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ReleaseError(f"{path}: not a `{SPEED_COMMAND}` report ({error})") from None
+    done = []
+    for row in rows:
+        card_file = models / f"{row.get('model')}.json"
+        if not card_file.is_file():
+            continue  # not a shipped model (a random-weight variant, a --with run)
+        card = json.loads(card_file.read_text())
+        if card.get("task") != "super-resolution":
+            continue
+        reference = f"srresnet-x{card['scale']}"
+        card["speed"] = {
+            **{key: round(row[key], 3) for key in SPEED_KEYS if row.get(key) is not None},
+            "compared_with": reference,
+            "command": SPEED_COMMAND,
+            **setup,
+        }
+        atomic_write(card_file, json.dumps(card, indent=2) + "\n")
+        ratio = card["speed"].get("speed_vs_srresnet")
+        done.append(
+            f"{card['name']}: {row['bare_mp_per_s']:.3f} output MP/s"
+            + (f", {ratio:.2f}x {reference}" if ratio is not None else "")
+        )
+    if not done:
+        raise ReleaseError(f"{path}: measures no shipped super-resolution model")
+    return done
+
+
 # --------------------------------------------------------------------------- README table
 
 
@@ -790,6 +837,26 @@ def render_table(models: Path) -> str:
                 if isinstance(value, dict) and "command" in value:
                     lines.append(value["command"])
         lines.append("```")
+        timed = [card for card in sorted(sr, key=lambda c: -c["scale"]) if "speed" in card]
+        if timed:
+            setup = timed[0]["speed"]
+            lines += [
+                "",
+                f"Speed, side by side in one run of `{SPEED_COMMAND}` ({setup.get('images')}, "
+                f"float32, {setup.get('machine')}, {setup.get('date')}):",
+                "",
+                "| model | output MP/s | vs SRResNet | GFLOP per output MP "
+                "| of the matmul ceiling |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            for card in timed:
+                speed = card["speed"]
+                ratio = speed.get("speed_vs_srresnet")
+                versus = f"{ratio:.2f}x `{speed['compared_with']}`" if ratio else ""
+                lines.append(
+                    f"| `{card['name']}` | {speed['bare_mp_per_s']:.3f} | {versus} | "
+                    f"{speed['gflop_per_out_mp']:.1f} | {speed['fraction_of_matmul']:.0%} |"
+                )
     for card in cards:
         if card["task"] != "translation":
             continue
@@ -861,6 +928,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--remeasure", action="store_true", help="re-measure shipped day -> night models' cards"
     )
+    parser.add_argument(
+        "--speed", type=Path, metavar="FILE", help=f"only record the speeds of `{SPEED_COMMAND}`"
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in RELEASES]
     if unknown:
@@ -896,7 +966,9 @@ def main(argv=None) -> int:
             write_eval_sets(args.eval_sets, args.data, args.earth, args.runs)
             print(f"wrote the evaluation image sets in {args.eval_sets}")
             return 0
-        if args.table:
+        if args.speed:
+            print("\n".join(record_speed(args.speed, args.models)))
+        if args.table or args.speed:
             changed = update_readme(args.readme, args.models)
             print(f"{args.readme}: {'table updated' if changed else 'table unchanged'}")
             return 0

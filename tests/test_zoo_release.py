@@ -338,3 +338,39 @@ def test_a_resume_that_extends_a_recipe_run_is_in_the_card_command(tmp_path, mon
     assert "trains 4,800 steps" in release_zoo.steps_note(command, 4000)
     sr_zoo.main("compact-x4", ["--out", str(run)])  # the same length: nothing to record
     assert json.loads((run / "recipe.json").read_text())["resumed"] == [command.split(" && ")[1]]
+
+
+def test_speed_report_goes_into_the_sr_cards_and_the_table(tmp_path, capsys):
+    # One run of benchmarks/inference.py --zoo-only --json: shipped models get its rows.
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("compact-x4", "srresnet-x4", "day2night-earth"):
+        shutil.copy(MODELS / f"{name}.json", models)
+    row = {"bare_mp_per_s": 1.709, "bare_mp_per_cpu_s": 0.882, "end_to_end_mp_per_s": 1.727,
+           "gflop_per_out_mp": 77.4, "fraction_of_matmul": 1.044,
+           "matmul_gflop_per_cpu_s": 65.3, "speed_vs_srresnet": 4.642}  # fmt: skip
+    rows = [
+        {"model": "compact-x4", **row},
+        {"model": "srresnet-x4", **row, "bare_mp_per_s": 0.368, "speed_vs_srresnet": 1.0},
+        {"model": "srresnet-x4, 3x3 output (random weights)", **row},
+    ]
+    setup = {"machine": "x86_64, 2 CPUs, 2 threads", "images": "2 LR photos of 256x256"}
+    report = tmp_path / "speed.json"
+    report.write_text(json.dumps({"zoo": rows, "setup": setup}))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{release_zoo.README_BEGIN}\n{release_zoo.README_END}\n")
+
+    args = ["--speed", str(report), "--models", str(models), "--readme", str(readme)]
+    assert release_zoo.main(args) == 0, capsys.readouterr().err
+    assert "compact-x4: 1.709 output MP/s, 4.64x srresnet-x4" in capsys.readouterr().out
+    speed = json.loads((models / "compact-x4.json").read_text())["speed"]
+    assert speed["bare_mp_per_s"] == 1.709 and speed["compared_with"] == "srresnet-x4"
+    assert speed["images"] == "2 LR photos of 256x256" and "--zoo-only" in speed["command"]
+    assert "speed" not in json.loads((models / "day2night-earth.json").read_text())
+    table = readme.read_text()
+    assert "| `compact-x4` | 1.709 | 4.64x `srresnet-x4` | 77.4 | 104% |" in table
+    assert "random weights" not in table
+
+    report.write_text(json.dumps({"rows": []}))
+    assert release_zoo.main(args) == 1
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
