@@ -50,8 +50,10 @@ The recipes (`RECIPES`):
   over-sharpened ordinary photos); blur up to 1.2, noise up to 10, JPEG 50-95, 2400
   steps of lr 2e-4: +0.31 / +0.75, and +0.25 / +0.90 with 1/2 and 1/3 size copies;
   noise 1-6 and blur up to 0.8 (1/4 size copies too, lr 1e-4): +0.35 / +1.01 with JPEG
-  50-95 / 60-95, +0.33 / +1.05 with 40-95 / 40-90; weights interpolated with compact-x4
-  (ESRGAN's network interpolation, 0.5 to 1.3): +0.29 to +0.32 / +0.66 to +0.77.
+  50-95 / 60-95, +0.33 / +1.05 with 40-95 / 40-90 (and +0.34 / +1.12 with
+  Gaussian rather than Poisson noise 80% of the time, 20% grey); weights interpolated
+  with compact-x4 (ESRGAN's network interpolation, 0.5 to 1.3): +0.29 to +0.32 / +0.66
+  to +0.77.
 """
 
 from __future__ import annotations
