@@ -20,3 +20,21 @@ def test_side_by_side_crop_has_a_panel_per_model_and_measures_roughness(tmp_path
     assert roughness["srresnet-x4"] > roughness["bicubic"] > 0
     grid = imageio.read_image(out)
     assert grid.shape == (22 + 4 * 24, 3 * 4 * 24, 3)  # label band + input, bicubic, model
+
+
+def test_readme_crop_is_the_one_sr_compare_makes(tmp_path):
+    import re
+
+    text = (REPO / "README.md").read_text()
+    assert "](docs/upscale-comparison.png)" in text
+    spec = importlib.util.spec_from_file_location("sr_compare", REPO / "recipes" / "sr_compare.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    roughness = module.main(["--out", str(tmp_path / "cmp.png")])  # the README's command
+    committed = imageio.read_image(REPO / "docs" / "upscale-comparison.png")
+    assert committed.shape == imageio.read_image(tmp_path / "cmp.png").shape
+    # The figures quoted beside the crop are the ones it prints.
+    quoted = re.search(r"crop \(bicubic ([\d.]+), srresnet-x4 ([\d.]+), compact-x4 ([\d.]+)", text)
+    assert quoted, "the README quotes the mean |Laplacian| of each panel"
+    measured = [roughness[name] for name in ("bicubic", "srresnet-x4", "compact-x4")]
+    assert [float(v) for v in quoted.groups()] == [round(v, 2) for v in measured]
