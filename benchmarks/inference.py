@@ -63,6 +63,10 @@ def _limit_cores(cores: int) -> None:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
 
 
+def _machine(cores: int) -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, {cores} threads"
+
+
 def _rss_mb(field: str = "VmRSS") -> float:
     """Resident (VmRSS) or peak resident (VmHWM) memory of this process, in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -220,6 +224,7 @@ def zoo_table(size: int, count: int, repeats: int, extra=()) -> list[dict]:
     for row in rows:
         base = reference.get(row["scale"])
         row["speed_vs_srresnet"] = row["bare_mp_per_s"] / base["bare_mp_per_s"] if base else None
+        row["compared_with"] = base["model"] if base else None
     return rows
 
 
@@ -423,16 +428,16 @@ def main():
         if args.zoo_only:
             # The setting travels with the rows: release_zoo.py --speed quotes it in cards.
             setup = {
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {args.cores} threads",
+                "machine": _machine(args.cores),
                 "load_average_at_end": round(os.getloadavg()[0], 2),
                 "images": f"{args.zoo_images} LR photos of {args.zoo_size}x{args.zoo_size}",
                 "repeats": args.repeats,
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             }
-            print(json.dumps({"zoo": zoo_rows, "setup": setup}))
+            report = {"zoo": zoo_rows, "setup": setup}
+            print(json.dumps(report))
             if args.json:
-                text = json.dumps({"zoo": zoo_rows, "setup": setup}, indent=2)
-                Path(args.json).write_text(text + "\n")
+                Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
             return
 
     label = None
@@ -457,7 +462,7 @@ def main():
     images = _photos(args.images, args.size, args.size)
     big = _photos(1, args.size * 4, args.size * 3)[0]
     report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {args.cores} threads",
+        "machine": _machine(args.cores),
         "load_average_at_start": os.getloadavg()[0],
         "model": label,
         "ceiling_gflops": ceiling_gflops(),

@@ -783,7 +783,7 @@ def record_speed(path: Path, models: Path) -> list[str]:
         card = json.loads(card_file.read_text())
         if card.get("task") != "super-resolution":
             continue
-        reference = f"srresnet-x{card['scale']}"
+        reference = row.get("compared_with")  # the benchmark picks the model it divides by
         card["speed"] = {
             **{key: round(row[key], 3) for key in SPEED_KEYS if row.get(key) is not None},
             "compared_with": reference,
@@ -794,7 +794,7 @@ def record_speed(path: Path, models: Path) -> list[str]:
         ratio = card["speed"].get("speed_vs_srresnet")
         done.append(
             f"{card['name']}: {row['bare_mp_per_s']:.3f} output MP/s"
-            + (f", {ratio:.2f}x {reference}" if ratio is not None else "")
+            + (f", {ratio:.2f}x {reference}" if ratio is not None and reference else "")
         )
     if not done:
         raise ReleaseError(f"{path}: measures no shipped super-resolution model")

@@ -8,10 +8,15 @@ from i2i import imageio
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_side_by_side_crop_has_a_panel_per_model_and_measures_roughness(tmp_path):
+def _sr_compare():
     spec = importlib.util.spec_from_file_location("sr_compare", REPO / "recipes" / "sr_compare.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_side_by_side_crop_has_a_panel_per_model_and_measures_roughness(tmp_path):
+    module = _sr_compare()
     out = tmp_path / "cmp.png"
     args = ["--models", "srresnet-x4", "--crop", "10,20,24", "--zoom", "1", "--out", str(out)]
     roughness = module.main(args)
@@ -27,9 +32,7 @@ def test_readme_crop_is_the_one_sr_compare_makes(tmp_path):
 
     text = (REPO / "README.md").read_text()
     assert "](docs/upscale-comparison.png)" in text
-    spec = importlib.util.spec_from_file_location("sr_compare", REPO / "recipes" / "sr_compare.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _sr_compare()
     roughness = module.main(["--out", str(tmp_path / "cmp.png")])  # the README's command
     committed = imageio.read_image(REPO / "docs" / "upscale-comparison.png")
     assert committed.shape == imageio.read_image(tmp_path / "cmp.png").shape

@@ -350,8 +350,14 @@ def test_speed_report_goes_into_the_sr_cards_and_the_table(tmp_path, capsys):
            "gflop_per_out_mp": 77.4, "fraction_of_matmul": 1.044,
            "matmul_gflop_per_cpu_s": 65.3, "speed_vs_srresnet": 4.642}  # fmt: skip
     rows = [
-        {"model": "compact-x4", **row},
-        {"model": "srresnet-x4", **row, "bare_mp_per_s": 0.368, "speed_vs_srresnet": 1.0},
+        {"model": "compact-x4", **row, "compared_with": "srresnet-x4"},
+        {
+            "model": "srresnet-x4",
+            **row,
+            "bare_mp_per_s": 0.368,
+            "speed_vs_srresnet": 1.0,
+            "compared_with": "srresnet-x4",
+        },
         {"model": "srresnet-x4, 3x3 output (random weights)", **row},
     ]
     setup = {"machine": "x86_64, 2 CPUs, 2 threads", "images": "2 LR photos of 256x256"}
