@@ -138,3 +138,24 @@ def test_inflated_x4_weights_make_the_unshuffled_x2_net_the_x4_net_on_box_averag
         )
 
     np.testing.assert_allclose(detail(x2, x, 2), detail(x4, box, 4), atol=1e-5)
+
+
+def test_deepened_weights_compute_the_shallow_network_and_keep_its_layers():
+    from i2i.nets.compact import deepen
+
+    shallow = randomized(compact(scale=4, num_conv=3, filters=8), seed=11)
+    deep = compact(scale=4, num_conv=7, filters=8)
+    weights = deepen(shallow.get_weights(), 7)
+    deep.set_weights(weights)
+    x = np.random.default_rng(12).random((2, 10, 12, 3), np.float32)
+    np.testing.assert_allclose(np.asarray(deep(x)), np.asarray(shallow(x)), atol=1e-5)
+    # The trained layers are kept, in order; the added ones are identities.
+    old = shallow.get_weights()
+    assert [w.shape for w in weights] == [w.shape for w in deep.get_weights()]
+    body = [weights[i : i + 3] for i in range(3, len(weights) - 2, 3)]
+    kept = [layer for layer in body if not np.all(layer[2] == 1)]
+    for layer, original in zip(kept, [old[i : i + 3] for i in range(3, 12, 3)], strict=True):
+        for mine, theirs in zip(layer, original, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    with pytest.raises(ValueError, match="fewer"):
+        deepen(old, 2)

@@ -281,7 +281,7 @@ def test_multiscale_photos_keeps_the_holdout_whole_and_adds_smaller_copies(tmp_p
     assert RECIPES["compact-real-x4"]["hr_factors"] == (1, 2, 3, 4)
 
 
-def test_unshuffled_compact_starts_from_the_x4_net_of_its_body(tmp_path):
+def test_compact_init_from_the_x4_net_of_its_body_unshuffled_or_deepened(tmp_path):
     from i2i import zoo
     from i2i.nets.compact import compact
 
@@ -309,3 +309,15 @@ def test_unshuffled_compact_starts_from_the_x4_net_of_its_body(tmp_path):
     other = config.replace_model(config.Config(task="srresnet", run=run, model=options), filters=16)
     with pytest.raises(training.TrainingError, match="architecture"):
         SRResNetTask().build_model(other)
+    # A deeper x4 net starts as this one (identity layers added), a shallower one cannot.
+    deeper = SRResNetOptions(
+        data="unused", scale=4, arch="compact", num_conv=5, filters=8, init_from=str(path)
+    )
+    model = SRResNetTask().build_model(config.Config(task="srresnet", run=run, model=deeper))
+    x = rng.random((1, 8, 10, 3), np.float32)
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(x4(x)), atol=1e-5)
+    shallower = config.replace_model(
+        config.Config(task="srresnet", run=run, model=deeper), num_conv=1
+    )
+    with pytest.raises(training.TrainingError, match="architecture"):
+        SRResNetTask().build_model(shallower)

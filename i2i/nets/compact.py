@@ -149,3 +149,44 @@ def inflate_unshuffled(weights: list, unshuffle: int) -> list:
     cells = unshuffle * unshuffle
     # `space_to_depth` orders the channels (dy * u + dx) * C + c.
     return [np.concatenate([stem / np.float32(cells)] * cells, axis=2), *rest]
+
+
+def deepen(weights: list, num_conv: int) -> list:
+    """A compact network's weights for a deeper one that computes the same function.
+
+    The new body layers are identities: a 3x3 kernel that passes each channel through
+    its centre tap, zero bias, and a PReLU slope of 1 (a linear unit), so the deeper
+    net starts as the trained shallow one and training adapts the added layers from
+    there (Net2DeeperNet: Chen, Goodfellow and Shlens, "Net2Net: Accelerating Learning
+    via Knowledge Transfer", ICLR 2016). They are spread evenly between the old ones.
+
+    Args:
+        weights: `get_weights()` of `compact(num_conv=n, ...)` (stem, body, tail).
+        num_conv: the deeper network's body convolutions, at least `n`.
+
+    Returns:
+        The weights for `compact(num_conv=num_conv, ...)` of the same scale, width,
+        residual and unshuffle.
+
+    Example:
+
+    ```python
+    deep = compact(scale=4, num_conv=32)
+    deep.set_weights(deepen(compact_x4.get_weights(), 32))  # same outputs
+    ```
+    """
+    stem, body, tail = weights[:3], weights[3:-2], weights[-2:]
+    if len(body) % 3:
+        raise ValueError("not a compact network's weights (stem, body, tail)")
+    layers = [body[i : i + 3] for i in range(0, len(body), 3)]
+    old = len(layers)
+    if num_conv < old:
+        raise ValueError(f"num_conv {num_conv} is fewer than the {old} body convolutions")
+    filters = stem[1].shape[0]
+    kernel = np.zeros((3, 3, filters, filters), np.float32)
+    kernel[1, 1] = np.eye(filters, dtype=np.float32)
+    identity = [kernel, np.zeros(filters, np.float32), np.ones_like(stem[2])]
+    # Slot i of the new body holds old layer k where floor(k * num_conv / old) == i.
+    placed = {k * num_conv // max(old, 1): layer for k, layer in enumerate(layers)}
+    new_body = [w for i in range(num_conv) for w in placed.get(i, identity)]
+    return [*stem, *new_body, *tail]

@@ -95,7 +95,8 @@ class SRResNetOptions(SRDataOptions):
             zoo name of the same architecture), e.g. a bicubic model before training on
             realistic degradations; a resumed run continues from its own checkpoint. A
             compact net with `unshuffle=u` also starts from the x(scale u) compact net
-            of its width and depth (`i2i.nets.compact.inflate_unshuffled`).
+            of its width and depth (`i2i.nets.compact.inflate_unshuffled`), and a
+            deeper compact net from a shallower one (`i2i.nets.compact.deepen`).
     """
 
     arch: SRArchitecture = "srresnet"
@@ -321,11 +322,21 @@ def _load_initial_weights(model, options) -> None:
     unshuffle = want.get("unshuffle", 1)
     coarser = {key: value for key, value in want.items() if key != "unshuffle"}
     coarser["scale"] = want["scale"] * unshuffle
+    shallower = dict(card.get("architecture") or {}, num_conv=want.get("num_conv"))
     if unshuffle > 1 and card.get("architecture") == coarser:
         # The x(s u) network of the same body: its stem inflated to the unshuffled input.
         from i2i.nets.compact import inflate_unshuffled
 
         weights = inflate_unshuffled(weights, unshuffle)
+    elif (
+        want["name"] == "compact"
+        and shallower == want
+        and card["architecture"]["num_conv"] < want["num_conv"]
+    ):
+        # The same compact network with fewer body layers: identities fill the rest.
+        from i2i.nets.compact import deepen
+
+        weights = deepen(weights, want["num_conv"])
     elif card.get("architecture") != want:
         raise training.TrainingError(
             f"init_from {options.init_from}: its architecture {card.get('architecture')} "
