@@ -838,8 +838,13 @@ def render_table(models: Path) -> str:
                     lines.append(value["command"])
         lines.append("```")
         timed = [card for card in sorted(sr, key=lambda c: -c["scale"]) if "speed" in card]
-        if timed:
-            setup = timed[0]["speed"]
+        # One table per benchmark run: only models timed together compare directly.
+        runs = {}
+        for card in timed:
+            setup = card["speed"]
+            runs.setdefault((setup.get("date"), setup.get("machine")), []).append(card)
+        for run in runs.values():
+            setup = run[0]["speed"]
             lines += [
                 "",
                 f"Speed, side by side in one run of `{SPEED_COMMAND}` ({setup.get('images')}, "
@@ -849,7 +854,7 @@ def render_table(models: Path) -> str:
                 "| of the matmul ceiling |",
                 "| --- | --- | --- | --- | --- |",
             ]
-            for card in timed:
+            for card in run:
                 speed = card["speed"]
                 ratio = speed.get("speed_vs_srresnet")
                 versus = f"{ratio:.2f}x `{speed['compared_with']}`" if ratio else ""

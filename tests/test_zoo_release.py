@@ -376,6 +376,14 @@ def test_speed_report_goes_into_the_sr_cards_and_the_table(tmp_path, capsys):
     table = readme.read_text()
     assert "| `compact-x4` | 1.709 | 4.64x `srresnet-x4` | 77.4 | 104% |" in table
     assert "random weights" not in table
+    assert table.count("Speed, side by side") == 1
+
+    # A later run that timed one model alone gets its own table: ratios only within a run.
+    later = {**setup, "date": "2026-12-04"}
+    report.write_text(json.dumps({"zoo": rows[1:2], "setup": later}))
+    assert release_zoo.main(args) == 0, capsys.readouterr().err
+    table = readme.read_text()
+    assert table.count("Speed, side by side") == 2 and "2026-12-04" in table
 
     report.write_text(json.dumps({"rows": []}))
     assert release_zoo.main(args) == 1
