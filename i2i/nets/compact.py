@@ -187,6 +187,6 @@ def deepen(weights: list, num_conv: int) -> list:
     kernel[1, 1] = np.eye(filters, dtype=np.float32)
     identity = [kernel, np.zeros(filters, np.float32), np.ones_like(stem[2])]
     # Slot i of the new body holds old layer k where floor(k * num_conv / old) == i.
-    placed = {k * num_conv // max(old, 1): layer for k, layer in enumerate(layers)}
+    placed = {k * num_conv // old: layer for k, layer in enumerate(layers)}
     new_body = [w for i in range(num_conv) for w in placed.get(i, identity)]
     return [*stem, *new_body, *tail]
