@@ -148,6 +148,9 @@ def parse_args(argv=None):
     parser.add_argument("--min-lit", type=float, default=0.0, help="night tiles: lit fraction")
     parser.add_argument("--upsample", default="transpose", help="generators: transpose|resize")
     parser.add_argument("--lambda-cycle", type=float, default=10.0, help="cycle weight")
+    parser.add_argument(
+        "--lambda-cycle-b", type=float, default=None, help="B cycle weight (default: the A one)"
+    )
     parser.add_argument("--lambda-identity", type=float, default=0.5, help="identity weight")
     parser.add_argument("--gan-mode", default="lsgan", help="adversarial loss")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate")
@@ -238,6 +241,7 @@ def main(argv=None) -> dict:
         d_layers=args.d_layers,
         gan_mode=args.gan_mode,
         lambda_cycle=args.lambda_cycle,
+        lambda_cycle_b=args.lambda_cycle_b,
         lambda_identity=args.lambda_identity,
         cycle_noise=args.cycle_noise,
         lr=args.lr,

@@ -62,6 +62,24 @@ def test_objective_terms_weights_and_registry():
         build_cyclegan(image_size=20, d_layers=3)
 
 
+def test_separate_cycle_weights_as_the_references_lambda_a_and_lambda_b():
+    batch = tiny_batch()
+    same = make_tiny()
+    split = make_tiny(lambda_cycle=2.0, lambda_cycle_b=30.0)
+    split.set_weights(same.get_weights())
+    generated = same.generate(batch, training=False)
+    ten = same.generator_losses(batch, generated)
+    terms = split.generator_losses(batch, generated)
+    # A cycle and F's identity (on a) weigh with lambda_a; B's and G's with lambda_b.
+    for name, factor in (("g_cycle_a", 0.2), ("g_idt_a", 0.2), ("g_cycle_b", 3), ("g_idt_b", 3)):
+        np.testing.assert_allclose(float(terms[name]), factor * float(ten[name]), rtol=1e-5)
+    assert same.lambda_cycle_b is None
+    assert CycleGAN.from_config(split.get_config()).lambda_cycle_b == 30.0
+    options = CycleGANOptions(data="unused", **TINY_OPTIONS, lambda_cycle_b=30.0)
+    cfg = config.Config(task="cyclegan", run=config.RunOptions(out="unused"), model=options)
+    assert CycleGANTask().build_model(cfg).lambda_cycle_b == 30.0
+
+
 # The learning check. Domain A: 32 px crops of two real photos (left three quarters);
 # domain B: the photographic negative (1 - x, a fixed tone transform) of crops of three
 # OTHER photos, so no pairs exist. The held-out A crops come from the right quarter of

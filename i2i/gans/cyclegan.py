@@ -6,13 +6,15 @@ F), two discriminators judge each domain (`discriminator_b` sees real B and G(a)
 
 ```
 L_G = E[(D_B(G(a)) - 1)^2] + E[(D_A(F(b)) - 1)^2]                  adversarial
-    + lambda_cycle * (E|F(G(a)) - a| + E|G(F(b)) - b|)               cycle consistency
-    + lambda_cycle * lambda_identity * (E|G(b) - b| + E|F(a) - a|)   identity
+    + lambda_a * E|F(G(a)) - a| + lambda_b * E|G(F(b)) - b|          cycle consistency
+    + lambda_identity * (lambda_b * E|G(b) - b| + lambda_a * E|F(a) - a|)   identity
 L_D_B = 0.5 * (E[(D_B(b) - 1)^2] + E[D_B(pool_B(G(a)))^2])       (L_D_A likewise)
 ```
 
-with `lambda_cycle = 10` and `lambda_identity = 0.5` (relative to the cycle weight, as in
-the reference code: the identity terms weigh 5). The discriminators see generated
+with `lambda_a = lambda_b = lambda_cycle = 10` and `lambda_identity = 0.5` (relative to
+the cycle weights, as in the reference code: the identity terms weigh 5). The reference
+has the two cycle weights as `--lambda_A` and `--lambda_B`; here `lambda_cycle` is
+`lambda_a` and `lambda_cycle_b` (default: the same) is `lambda_b`. The discriminators see generated
 images through an image history of 50 per domain (`i2i.layers.ImageHistory`: variables,
 so it works in a compiled step and is saved in checkpoints). The generators are updated
 first, then both discriminators (one optimizer per side, as in the reference). The
@@ -73,9 +75,15 @@ class CycleGAN(GANModel):
             for it (their variables exist from construction, so a checkpoint can be
             restored into a fresh model).
         gan_mode: adversarial loss, an `i2i.losses.adversarial_loss` mode ("lsgan").
-        lambda_cycle: weight of each cycle-consistency L1 term (10).
-        lambda_identity: weight of the identity terms relative to `lambda_cycle` (0.5);
-            0 skips the identity passes.
+        lambda_cycle: weight of the A -> B -> A cycle-consistency L1 term (10), and of
+            the B -> A -> B one unless `lambda_cycle_b` is given.
+        lambda_identity: weight of the identity terms relative to the cycle weights
+            (0.5); 0 skips the identity passes.
+        lambda_cycle_b: weight of the B -> A -> B cycle term (None: `lambda_cycle`).
+            Where B carries much less information than A (night lights against a day
+            map), the A cycle can only be met by hiding A in G(a); a weak A cycle and a
+            strong B one train G mostly on what the B cycle asks: a night like `b`
+            from F's day version of it.
         history_size: generated images kept per discriminator (50; 0 disables).
         cycle_noise: standard deviation (in the [-1, 1] range) of Gaussian noise added to
             each translation before it is translated back, in training only (0: none,
@@ -107,6 +115,7 @@ class CycleGAN(GANModel):
         lambda_identity: float = 0.5,
         history_size: int = 50,
         cycle_noise: float = 0.0,
+        lambda_cycle_b: float | None = None,
         **kwargs,
     ):
         names = ["g_a2b_adv", "g_b2a_adv", "g_cycle_a", "g_cycle_b"]
@@ -125,6 +134,7 @@ class CycleGAN(GANModel):
         self.gan_mode = gan_mode
         self.lambda_cycle = float(lambda_cycle)
         self.lambda_identity = float(lambda_identity)
+        self.lambda_cycle_b = None if lambda_cycle_b is None else float(lambda_cycle_b)
         self.history_size = int(history_size)
         self.cycle_noise = float(cycle_noise)
         self.gan_loss = adversarial_loss(gan_mode)
@@ -167,6 +177,8 @@ class CycleGAN(GANModel):
 
     def generator_losses(self, batch, generated):
         real_a, real_b = batch["a"], batch["b"]
+        lambda_a = self.lambda_cycle
+        lambda_b = lambda_a if self.lambda_cycle_b is None else self.lambda_cycle_b
         terms = {
             "g_a2b_adv": self.gan_loss.generator(
                 self.discriminator_b(generated["fake_b"], training=True)
@@ -174,13 +186,13 @@ class CycleGAN(GANModel):
             "g_b2a_adv": self.gan_loss.generator(
                 self.discriminator_a(generated["fake_a"], training=True)
             ),
-            "g_cycle_a": self.lambda_cycle * l1_loss(real_a, generated["rec_a"]),
-            "g_cycle_b": self.lambda_cycle * l1_loss(real_b, generated["rec_b"]),
+            "g_cycle_a": lambda_a * l1_loss(real_a, generated["rec_a"]),
+            "g_cycle_b": lambda_b * l1_loss(real_b, generated["rec_b"]),
         }
         if self.lambda_identity > 0:
-            weight = self.lambda_cycle * self.lambda_identity
-            terms["g_idt_a"] = weight * l1_loss(real_a, generated["idt_a"])
-            terms["g_idt_b"] = weight * l1_loss(real_b, generated["idt_b"])
+            # As the reference: G's identity term (on b) weighs with lambda_b, F's with a.
+            terms["g_idt_a"] = self.lambda_identity * lambda_a * l1_loss(real_a, generated["idt_a"])
+            terms["g_idt_b"] = self.lambda_identity * lambda_b * l1_loss(real_b, generated["idt_b"])
         return terms
 
     def discriminator_losses(self, batch, generated):
@@ -211,6 +223,7 @@ class CycleGAN(GANModel):
             "lambda_identity": self.lambda_identity,
             "history_size": self.history_size,
             "cycle_noise": self.cycle_noise,
+            "lambda_cycle_b": self.lambda_cycle_b,
         }
 
 
@@ -229,6 +242,7 @@ def build_cyclegan(
     seed: int | None = None,
     upsample: str = "transpose",
     cycle_noise: float = 0.0,
+    lambda_cycle_b: float | None = None,
 ) -> CycleGAN:
     """A `CycleGAN` with the reference networks (not compiled).
 
@@ -245,7 +259,7 @@ def build_cyclegan(
         seed: seed of the model's random streams (image histories).
         upsample: the generators' "transpose" convolutions (the paper) or "resize" +
             convolution (`i2i.nets.resnet_generator`).
-        cycle_noise: see `CycleGAN`.
+        cycle_noise, lambda_cycle_b: see `CycleGAN`.
 
     Returns:
         The `CycleGAN`; call `compile()` (paper defaults) before `fit`.
@@ -283,6 +297,7 @@ def build_cyclegan(
         n_critic=n_critic,
         seed=seed,
         cycle_noise=cycle_noise,
+        lambda_cycle_b=lambda_cycle_b,
     )
 
 

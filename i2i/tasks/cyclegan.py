@@ -52,8 +52,11 @@ class CycleGANOptions(translation.TranslationDataOptions):
             `d_filters`) and PatchGAN depth.
         norm: "instance", "batch" or "none".
         gan_mode: "lsgan" (reference), "vanilla", "hinge" or "wgan-gp".
-        lambda_cycle: cycle-consistency weight (10).
-        lambda_identity: identity weight relative to `lambda_cycle` (0.5).
+        lambda_cycle: cycle-consistency weight (10; of the A -> B -> A cycle when
+            `lambda_cycle_b` is set).
+        lambda_cycle_b: weight of the B -> A -> B cycle (None: `lambda_cycle`; the
+            reference's `--lambda_B`; see `i2i.gans.cyclegan.CycleGAN`).
+        lambda_identity: identity weight relative to the cycle weights (0.5).
         history_size: image history per discriminator (50).
         upsample: the generators' "transpose" convolutions (the paper) or "resize"
             (bilinear 2x + 3x3 convolution: no checkerboard lattice).
@@ -72,6 +75,7 @@ class CycleGANOptions(translation.TranslationDataOptions):
     norm: Literal["instance", "batch", "none"] = "instance"
     gan_mode: Literal["lsgan", "vanilla", "hinge", "wgan-gp"] = "lsgan"
     lambda_cycle: float = 10.0
+    lambda_cycle_b: float | None = None
     lambda_identity: float = 0.5
     history_size: int = 50
     upsample: Literal["transpose", "resize"] = "transpose"
@@ -180,6 +184,7 @@ class CycleGANTask(translation.TranslationTask):
                 seed=cfg.run.seed,
                 upsample=options.upsample,
                 cycle_noise=options.cycle_noise,
+                lambda_cycle_b=options.lambda_cycle_b,
             )
         except ValueError as error:
             raise training.TrainingError(str(error)) from None
