@@ -159,6 +159,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--lambda-cycle-b", type=float, default=None, help="B cycle weight (default: the A one)"
     )
+    parser.add_argument("--lambda-nce", type=float, default=0.0, help="PatchNCE weight")
     parser.add_argument("--lambda-identity", type=float, default=0.5, help="identity weight")
     parser.add_argument("--gan-mode", default="lsgan", help="adversarial loss")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate")
@@ -250,6 +251,7 @@ def main(argv=None) -> dict:
         gan_mode=args.gan_mode,
         lambda_cycle=args.lambda_cycle,
         lambda_cycle_b=args.lambda_cycle_b,
+        lambda_nce=args.lambda_nce,
         lambda_identity=args.lambda_identity,
         cycle_noise=args.cycle_noise,
         lr=args.lr,

@@ -8,6 +8,7 @@ F), two discriminators judge each domain (`discriminator_b` sees real B and G(a)
 L_G = E[(D_B(G(a)) - 1)^2] + E[(D_A(F(b)) - 1)^2]                  adversarial
     + lambda_a * E|F(G(a)) - a| + lambda_b * E|G(F(b)) - b|          cycle consistency
     + lambda_identity * (lambda_b * E|G(b) - b| + lambda_a * E|F(a) - a|)   identity
+    + lambda_nce * (PatchNCE_G(a, G(a)) + PatchNCE_F(b, F(b)))          content (optional)
 L_D_B = 0.5 * (E[(D_B(b) - 1)^2] + E[D_B(pool_B(G(a)))^2])       (L_D_A likewise)
 ```
 
@@ -26,7 +27,8 @@ Everything else (the step, both optimizers, loss scaling, distribution, logging)
 shared `GANModel.train_step`; this class only implements its hooks.
 
 Logged terms: `g_a2b_adv`, `g_b2a_adv`, `g_cycle_a`, `g_cycle_b`, `g_idt_a`, `g_idt_b`
-(identity terms only when `lambda_identity > 0`), `d_a`, `d_b` (`d_a_gp`, `d_b_gp` for
+(identity terms only when `lambda_identity > 0`), `g_nce_a`, `g_nce_b` (when
+`lambda_nce > 0`), `d_a`, `d_b` (`d_a_gp`, `d_b_gp` for
 WGAN-GP), plus the sums `g_loss` and `d_loss`.
 
 Example:
@@ -116,11 +118,15 @@ class CycleGAN(GANModel):
         history_size: int = 50,
         cycle_noise: float = 0.0,
         lambda_cycle_b: float | None = None,
+        lambda_nce: float = 0.0,
+        nce_patches: int = 256,
         **kwargs,
     ):
         names = ["g_a2b_adv", "g_b2a_adv", "g_cycle_a", "g_cycle_b"]
         if lambda_identity > 0:
             names += ["g_idt_a", "g_idt_b"]
+        if lambda_nce > 0:
+            names += ["g_nce_a", "g_nce_b"]
         names += ["d_a", "d_b"]
         if gan_mode == "wgan-gp":
             names += ["d_a_gp", "d_b_gp"]
@@ -148,6 +154,27 @@ class CycleGAN(GANModel):
         shape = (None, self.image_size, self.image_size, 3)
         self.history_a.build(shape)
         self.history_b.build(shape)
+        self.lambda_nce = float(lambda_nce)
+        self.nce_patches = int(nce_patches)
+        self.nce = None
+        if self.lambda_nce > 0:
+            from i2i.losses.patch_nce import PatchNCE
+
+            # One loss (heads, position draws) per direction, on that direction's generator.
+            self.nce = [
+                PatchNCE(
+                    network, num_patches=self.nce_patches, seed=None if seed is None else seed + k
+                )
+                for k, network in ((3, generator_a2b), (4, generator_b2a))
+            ]
+            for loss in self.nce:
+                loss.build()
+
+    @property
+    def generator_variables(self) -> list:
+        """Both generators' variables, and the PatchNCE heads' (trained with them)."""
+        heads = [v for loss in self.nce or () for v in loss.head_variables]
+        return super().generator_variables + heads
 
     # ------------------------------------------------------------------ hooks
 
@@ -155,12 +182,16 @@ class CycleGAN(GANModel):
         real_a, real_b = batch["a"], batch["b"]
         fake_b = self.generator_a2b(real_a, training=training)
         fake_a = self.generator_b2a(real_b, training=training)
+        # What the cycle (and the PatchNCE term) read: the translations with cycle_noise.
+        seen_b, seen_a = self._noisy(fake_b, training), self._noisy(fake_a, training)
         generated = {
             "fake_b": fake_b,
             "fake_a": fake_a,
-            "rec_a": self.generator_b2a(self._noisy(fake_b, training), training=training),
-            "rec_b": self.generator_a2b(self._noisy(fake_a, training), training=training),
+            "rec_a": self.generator_b2a(seen_b, training=training),
+            "rec_b": self.generator_a2b(seen_a, training=training),
         }
+        if self.nce:
+            generated["seen_b"], generated["seen_a"] = seen_b, seen_a
         if self.lambda_identity > 0:
             generated["idt_b"] = self.generator_a2b(real_b, training=training)
             generated["idt_a"] = self.generator_b2a(real_a, training=training)
@@ -193,6 +224,10 @@ class CycleGAN(GANModel):
             # As the reference: G's identity term (on b) weighs with lambda_b, F's with a.
             terms["g_idt_a"] = self.lambda_identity * lambda_a * l1_loss(real_a, generated["idt_a"])
             terms["g_idt_b"] = self.lambda_identity * lambda_b * l1_loss(real_b, generated["idt_b"])
+        if self.nce:
+            nce_a2b, nce_b2a = self.nce
+            terms["g_nce_a"] = self.lambda_nce * nce_a2b(real_a, generated["seen_b"])
+            terms["g_nce_b"] = self.lambda_nce * nce_b2a(real_b, generated["seen_a"])
         return terms
 
     def discriminator_losses(self, batch, generated):
@@ -224,6 +259,8 @@ class CycleGAN(GANModel):
             "history_size": self.history_size,
             "cycle_noise": self.cycle_noise,
             "lambda_cycle_b": self.lambda_cycle_b,
+            "lambda_nce": self.lambda_nce,
+            "nce_patches": self.nce_patches,
         }
 
 
@@ -243,6 +280,8 @@ def build_cyclegan(
     upsample: str = "transpose",
     cycle_noise: float = 0.0,
     lambda_cycle_b: float | None = None,
+    lambda_nce: float = 0.0,
+    nce_patches: int = 256,
 ) -> CycleGAN:
     """A `CycleGAN` with the reference networks (not compiled).
 
@@ -259,7 +298,7 @@ def build_cyclegan(
         seed: seed of the model's random streams (image histories).
         upsample: the generators' "transpose" convolutions (the paper) or "resize" +
             convolution (`i2i.nets.resnet_generator`).
-        cycle_noise, lambda_cycle_b: see `CycleGAN`.
+        cycle_noise, lambda_cycle_b, lambda_nce, nce_patches: see `CycleGAN`.
 
     Returns:
         The `CycleGAN`; call `compile()` (paper defaults) before `fit`.
@@ -298,6 +337,8 @@ def build_cyclegan(
         seed=seed,
         cycle_noise=cycle_noise,
         lambda_cycle_b=lambda_cycle_b,
+        lambda_nce=lambda_nce,
+        nce_patches=nce_patches,
     )
 
 

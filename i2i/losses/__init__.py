@@ -5,7 +5,8 @@
   `.discriminator(real_logits, fake_logits)`, `.gradient_penalty_weight`,
   `.critic_steps`; `gradient_penalty(discriminator, real, fake, seed, condition=None)`;
 - pixel: `l1_loss`, `l2_loss` `(y_true, y_pred)`, `pixel_loss(name)`;
-- perceptual: `PerceptualLoss(layers, weights="imagenet", input_range, criterion)`.
+- perceptual: `PerceptualLoss(layers, weights="imagenet", input_range, criterion)`;
+- patch_nce: `PatchNCE(generator, layers, num_patches)` (CUT's contrastive content loss).
 """
 
 from i2i.losses.adversarial import (
@@ -16,6 +17,7 @@ from i2i.losses.adversarial import (
     WGANGPLoss,
     gradient_penalty,
 )
+from i2i.losses.patch_nce import PatchNCE
 from i2i.losses.perceptual import (
     VGG19_NOTOP_FILE,
     PerceptualLoss,
@@ -47,6 +49,7 @@ __all__ = [
     "AdversarialLoss",
     "HingeGANLoss",
     "LSGANLoss",
+    "PatchNCE",
     "PerceptualLoss",
     "VGGWeightsNotFoundError",
     "VanillaGANLoss",

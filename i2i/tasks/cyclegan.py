@@ -57,6 +57,8 @@ class CycleGANOptions(translation.TranslationDataOptions):
         lambda_cycle_b: weight of the B -> A -> B cycle (None: `lambda_cycle`; the
             reference's `--lambda_B`; see `i2i.gans.cyclegan.CycleGAN`).
         lambda_identity: identity weight relative to the cycle weights (0.5).
+        lambda_nce, nce_patches: a PatchNCE content term per direction (0: none) and
+            the positions it draws (256; see `i2i.gans.cyclegan.CycleGAN`).
         history_size: image history per discriminator (50).
         upsample: the generators' "transpose" convolutions (the paper) or "resize"
             (bilinear 2x + 3x3 convolution: no checkerboard lattice).
@@ -77,6 +79,8 @@ class CycleGANOptions(translation.TranslationDataOptions):
     lambda_cycle: float = 10.0
     lambda_cycle_b: float | None = None
     lambda_identity: float = 0.5
+    lambda_nce: float = 0.0
+    nce_patches: int = 256
     history_size: int = 50
     upsample: Literal["transpose", "resize"] = "transpose"
     cycle_noise: float = 0.0
@@ -185,6 +189,8 @@ class CycleGANTask(translation.TranslationTask):
                 upsample=options.upsample,
                 cycle_noise=options.cycle_noise,
                 lambda_cycle_b=options.lambda_cycle_b,
+                lambda_nce=options.lambda_nce,
+                nce_patches=options.nce_patches,
             )
         except ValueError as error:
             raise training.TrainingError(str(error)) from None
