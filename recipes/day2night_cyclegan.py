@@ -100,6 +100,16 @@ Since then (the new `--lr`, `--beta-1`, `--keep-checkpoints` flags; same quarter
         "bright rim -> light": on real day maps it lights only the edges of the polar
         ice and leaves the land black
 
+    the same plus --lambda-nce 1 (a PatchNCE content term per direction, read through
+    the cycle noise; 1757 s)
+        13.29 dB / 0.3390; 0.596 / -0.069 / 3.9 (real night 4.2): the first run whose
+        maps are the right way round. G keeps the oceans black and lights the land, but
+        all of it, brightest on the polar ice and the deserts (Australia glows whole),
+        where the real map is dark; F now draws a real-looking day map (land where the
+        lights are, 6.89 dB / 0.3409 against 6.85 / 0.2454 without the term). Without
+        the noise in front of it, the term was met by invisible differences under an
+        all-black night (stopped after 4 epochs)
+
 A weaker cycle term lets the generator fall to black; a stronger one makes it hide the
 day image in a haze that D_B sees through. Neither finds the lights; the targets
 (0.80 / 0.35) stay open.
