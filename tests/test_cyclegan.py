@@ -32,7 +32,7 @@ def test_cyclegan_meets_the_gan_contract(tmp_path):
     check_gan_contract(make_tiny, tiny_batch(), tmp_path)
 
 
-def test_cyclegan_with_patch_nce_meets_the_gan_contract_and_learns_the_term(tmp_path):
+def test_cyclegan_with_patch_nce_resumes_exactly_and_learns_the_term(tmp_path):
     # The heads train with the generators (not the discriminators), are checkpointed,
     # and their position draws resume exactly (the rest of the contract is CycleGAN's).
     def make():

@@ -15,13 +15,14 @@ L_D_B = 0.5 * (E[(D_B(b) - 1)^2] + E[D_B(pool_B(G(a)))^2])       (L_D_A likewise
 with `lambda_a = lambda_b = lambda_cycle = 10` and `lambda_identity = 0.5` (relative to
 the cycle weights, as in the reference code: the identity terms weigh 5). The reference
 has the two cycle weights as `--lambda_A` and `--lambda_B`; here `lambda_cycle` is
-`lambda_a` and `lambda_cycle_b` (default: the same) is `lambda_b`. The discriminators see generated
-images through an image history of 50 per domain (`i2i.layers.ImageHistory`: variables,
-so it works in a compiled step and is saved in checkpoints). The generators are updated
-first, then both discriminators (one optimizer per side, as in the reference). The
-learning rate is constant for the first half of training and decays linearly towards 0
-over the second half (`i2i.tasks.cyclegan.CycleGANTask` uses
-`i2i.callbacks.LinearDecay`; 100 + 100 epochs in the paper).
+`lambda_a` and `lambda_cycle_b` (default: the same) is `lambda_b`. The discriminators
+see generated images through an image history of 50 per domain
+(`i2i.layers.ImageHistory`: variables, so it works in a compiled step and is saved in
+checkpoints). The generators are updated first, then both discriminators (one
+optimizer per side, as in the reference). The learning rate is constant for the first
+half of training and decays linearly towards 0 over the second half
+(`i2i.tasks.cyclegan.CycleGANTask` uses `i2i.callbacks.LinearDecay`; 100 + 100 epochs in
+the paper).
 
 Everything else (the step, both optimizers, loss scaling, distribution, logging) is the
 shared `GANModel.train_step`; this class only implements its hooks.
@@ -94,6 +95,13 @@ class CycleGAN(GANModel):
             hid the day map under an all-black night. Noise above that amplitude
             destroys such a hidden copy, so the cycle can only be met by what the
             translation visibly shows. Deviation, off by default.
+        lambda_nce: weight of a PatchNCE content term per direction (0: none, the
+            paper): each translated patch must stay recognisable, in the generator's
+            own encoder features, as the input patch at the same place
+            (`i2i.losses.patch_nce`, CUT's objective, Park et al. 2020). It reads the
+            translation through `cycle_noise`, as the cycle does: without it, the term
+            was met by invisible differences under an all-black night. Deviation.
+        nce_patches: positions drawn per image and layer for it (256).
         **kwargs: `GANModel` arguments (`n_critic`, `seed`, `name`).
 
     Reference (cycle_noise):

@@ -108,7 +108,9 @@ class PatchNCE(keras.layers.Layer):
             logits = ops.einsum("bnc,bmc->bnm", q, ops.stop_gradient(k)) / TEMPERATURE
             labels = ops.broadcast_to(ops.arange(ops.shape(logits)[1]), ops.shape(logits)[:2])
             losses.append(
-                ops.mean(keras.losses.sparse_categorical_crossentropy(labels, logits, True))
+                ops.mean(
+                    keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+                )
             )
         return ops.mean(ops.stack(losses))
 
