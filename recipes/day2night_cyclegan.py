@@ -170,6 +170,9 @@ def parse_args(argv=None):
         "--lambda-cycle-b", type=float, default=None, help="B cycle weight (default: the A one)"
     )
     parser.add_argument("--lambda-nce", type=float, default=0.0, help="PatchNCE weight")
+    parser.add_argument(
+        "--lambda-nce-b", type=float, default=None, help="F's PatchNCE weight (default: G's)"
+    )
     parser.add_argument("--lambda-identity", type=float, default=0.5, help="identity weight")
     parser.add_argument("--gan-mode", default="lsgan", help="adversarial loss")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate")
@@ -262,6 +265,7 @@ def main(argv=None) -> dict:
         lambda_cycle=args.lambda_cycle,
         lambda_cycle_b=args.lambda_cycle_b,
         lambda_nce=args.lambda_nce,
+        lambda_nce_b=args.lambda_nce_b,
         lambda_identity=args.lambda_identity,
         cycle_noise=args.cycle_noise,
         lr=args.lr,

@@ -41,7 +41,7 @@ def test_cyclegan_with_patch_nce_resumes_exactly_and_learns_the_term(tmp_path):
     keras.utils.set_random_seed(0)
     check_state_restore(make(), make, tiny_batch(), tmp_path)
     model = make_tiny(lambda_nce=1.0, nce_patches=16, lambda_cycle=0.0)
-    heads = {id(v) for loss in model.nce for v in loss.head_variables}
+    heads = {id(v) for loss in model.nce.values() for v in loss.head_variables}
     assert heads and heads <= {id(v) for v in model.generator_variables}
     assert CycleGAN.from_config(model.get_config()).lambda_nce == 1.0
     # It reads the translations through cycle_noise, as the cycle does (training only).
@@ -57,6 +57,27 @@ def test_cyclegan_with_patch_nce_resumes_exactly_and_learns_the_term(tmp_path):
     history = model.fit(data, steps_per_epoch=10, epochs=2, verbose=0).history
     for name in ("g_nce_a", "g_nce_b"):
         assert history[name][-1] < 0.8 * history[name][0], (name, history[name])
+
+
+def test_patch_nce_weighs_each_direction_on_its_own():
+    batch = tiny_batch()
+    both = make_tiny(lambda_nce=1.0, nce_patches=16)
+    generated = both.generate(batch, training=False)
+    terms = both.generator_losses(batch, generated)
+    # F's term alone, at its own weight: G gets no term (and no heads), F's is the same
+    # loss (same heads and position draws) scaled.
+    only_b = make_tiny(lambda_nce=0.0, lambda_nce_b=3.0, nce_patches=16)
+    assert sorted(only_b.nce) == ["b"] and "g_nce_a" not in only_b.loss_names
+    for name in ("generator_a2b", "generator_b2a"):
+        getattr(only_b, name).set_weights(getattr(both, name).get_weights())
+    only_b.nce["b"].set_weights(both.nce["b"].get_weights())
+    split = only_b.generator_losses(batch, only_b.generate(batch, training=False))
+    assert "g_nce_a" not in split
+    np.testing.assert_allclose(float(split["g_nce_b"]), 3 * float(terms["g_nce_b"]), rtol=1e-5)
+    assert CycleGAN.from_config(only_b.get_config()).lambda_nce_b == 3.0
+    options = CycleGANOptions(data="unused", **TINY_OPTIONS, lambda_nce_b=3.0)
+    cfg = config.Config(task="cyclegan", run=config.RunOptions(out="unused"), model=options)
+    assert sorted(CycleGANTask().build_model(cfg).nce) == ["b"]
 
 
 def test_objective_terms_weights_and_registry():

@@ -39,8 +39,8 @@ def cyclegan(data, image_size, run):
 
     Model options go through --set (see `i2i.tasks.cyclegan.CycleGANOptions`):
     filters, num_blocks, discriminator_filters, d_layers, norm, gan_mode, lambda_cycle,
-    lambda_cycle_b, lambda_identity, lambda_nce, nce_patches, history_size, upsample,
-    cycle_noise, lr, beta_1, decay_epochs, load_size, preprocess, flip.
+    lambda_cycle_b, lambda_identity, lambda_nce, lambda_nce_b, nce_patches, history_size,
+    upsample, cycle_noise, lr, beta_1, decay_epochs, load_size, preprocess, flip.
 
     \b
     Examples:

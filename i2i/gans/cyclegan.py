@@ -8,7 +8,7 @@ F), two discriminators judge each domain (`discriminator_b` sees real B and G(a)
 L_G = E[(D_B(G(a)) - 1)^2] + E[(D_A(F(b)) - 1)^2]                  adversarial
     + lambda_a * E|F(G(a)) - a| + lambda_b * E|G(F(b)) - b|          cycle consistency
     + lambda_identity * (lambda_b * E|G(b) - b| + lambda_a * E|F(a) - a|)   identity
-    + lambda_nce * (PatchNCE_G(a, G(a)) + PatchNCE_F(b, F(b)))          content (optional)
+    + lambda_nce * PatchNCE_G(a, G(a)) + lambda_nce_b * PatchNCE_F(b, F(b))   content (optional)
 L_D_B = 0.5 * (E[(D_B(b) - 1)^2] + E[D_B(pool_B(G(a)))^2])       (L_D_A likewise)
 ```
 
@@ -29,7 +29,7 @@ shared `GANModel.train_step`; this class only implements its hooks.
 
 Logged terms: `g_a2b_adv`, `g_b2a_adv`, `g_cycle_a`, `g_cycle_b`, `g_idt_a`, `g_idt_b`
 (identity terms only when `lambda_identity > 0`), `g_nce_a`, `g_nce_b` (when
-`lambda_nce > 0`), `d_a`, `d_b` (`d_a_gp`, `d_b_gp` for
+`lambda_nce` / `lambda_nce_b` > 0), `d_a`, `d_b` (`d_a_gp`, `d_b_gp` for
 WGAN-GP), plus the sums `g_loss` and `d_loss`.
 
 Example:
@@ -102,6 +102,10 @@ class CycleGAN(GANModel):
             translation through `cycle_noise`, as the cycle does: without it, the term
             was met by invisible differences under an all-black night. Deviation.
         nce_patches: positions drawn per image and layer for it (256).
+        lambda_nce_b: weight of F's PatchNCE term (None: `lambda_nce`), so that one
+            direction can keep its content without the other: where B carries much
+            less than A, G keeping every day patch recognisable in a night is the
+            same hiding of A in G(a) as a strong A cycle.
         **kwargs: `GANModel` arguments (`n_critic`, `seed`, `name`).
 
     Reference (cycle_noise):
@@ -128,13 +132,15 @@ class CycleGAN(GANModel):
         lambda_cycle_b: float | None = None,
         lambda_nce: float = 0.0,
         nce_patches: int = 256,
+        lambda_nce_b: float | None = None,
         **kwargs,
     ):
         names = ["g_a2b_adv", "g_b2a_adv", "g_cycle_a", "g_cycle_b"]
         if lambda_identity > 0:
             names += ["g_idt_a", "g_idt_b"]
-        if lambda_nce > 0:
-            names += ["g_nce_a", "g_nce_b"]
+        nce_weights = {"a": float(lambda_nce)}
+        nce_weights["b"] = nce_weights["a"] if lambda_nce_b is None else float(lambda_nce_b)
+        names += [f"g_nce_{side}" for side, weight in nce_weights.items() if weight > 0]
         names += ["d_a", "d_b"]
         if gan_mode == "wgan-gp":
             names += ["d_a_gp", "d_b_gp"]
@@ -163,25 +169,29 @@ class CycleGAN(GANModel):
         self.history_a.build(shape)
         self.history_b.build(shape)
         self.lambda_nce = float(lambda_nce)
+        self.lambda_nce_b = None if lambda_nce_b is None else float(lambda_nce_b)
         self.nce_patches = int(nce_patches)
-        self.nce = None
-        if self.lambda_nce > 0:
+        # side -> loss: one (heads, position draws) per weighted direction, on that
+        # direction's generator ("a": G's term on real a, "b": F's on real b).
+        self.nce_weights = nce_weights
+        self.nce = {}
+        if any(weight > 0 for weight in nce_weights.values()):
             from i2i.losses.patch_nce import PatchNCE
 
-            # One loss (heads, position draws) per direction, on that direction's generator.
-            self.nce = [
-                PatchNCE(
-                    network, num_patches=self.nce_patches, seed=None if seed is None else seed + k
-                )
-                for k, network in ((3, generator_a2b), (4, generator_b2a))
-            ]
-            for loss in self.nce:
-                loss.build()
+            for side, k, network in (("a", 3, generator_a2b), ("b", 4, generator_b2a)):
+                if nce_weights[side] > 0:
+                    loss = PatchNCE(
+                        network,
+                        num_patches=self.nce_patches,
+                        seed=None if seed is None else seed + k,
+                    )
+                    loss.build()
+                    self.nce[side] = loss
 
     @property
     def generator_variables(self) -> list:
         """Both generators' variables, and the PatchNCE heads' (trained with them)."""
-        heads = [v for loss in self.nce or () for v in loss.head_variables]
+        heads = [v for loss in self.nce.values() for v in loss.head_variables]
         return super().generator_variables + heads
 
     # ------------------------------------------------------------------ hooks
@@ -232,10 +242,9 @@ class CycleGAN(GANModel):
             # As the reference: G's identity term (on b) weighs with lambda_b, F's with a.
             terms["g_idt_a"] = self.lambda_identity * lambda_a * l1_loss(real_a, generated["idt_a"])
             terms["g_idt_b"] = self.lambda_identity * lambda_b * l1_loss(real_b, generated["idt_b"])
-        if self.nce:
-            nce_a2b, nce_b2a = self.nce
-            terms["g_nce_a"] = self.lambda_nce * nce_a2b(real_a, generated["seen_b"])
-            terms["g_nce_b"] = self.lambda_nce * nce_b2a(real_b, generated["seen_a"])
+        for side, loss in self.nce.items():
+            source, seen = (real_a, "seen_b") if side == "a" else (real_b, "seen_a")
+            terms[f"g_nce_{side}"] = self.nce_weights[side] * loss(source, generated[seen])
         return terms
 
     def discriminator_losses(self, batch, generated):
@@ -269,6 +278,7 @@ class CycleGAN(GANModel):
             "lambda_cycle_b": self.lambda_cycle_b,
             "lambda_nce": self.lambda_nce,
             "nce_patches": self.nce_patches,
+            "lambda_nce_b": self.lambda_nce_b,
         }
 
 
@@ -290,6 +300,7 @@ def build_cyclegan(
     lambda_cycle_b: float | None = None,
     lambda_nce: float = 0.0,
     nce_patches: int = 256,
+    lambda_nce_b: float | None = None,
 ) -> CycleGAN:
     """A `CycleGAN` with the reference networks (not compiled).
 
@@ -306,7 +317,7 @@ def build_cyclegan(
         seed: seed of the model's random streams (image histories).
         upsample: the generators' "transpose" convolutions (the paper) or "resize" +
             convolution (`i2i.nets.resnet_generator`).
-        cycle_noise, lambda_cycle_b, lambda_nce, nce_patches: see `CycleGAN`.
+        cycle_noise, lambda_cycle_b, lambda_nce, nce_patches, lambda_nce_b: see `CycleGAN`.
 
     Returns:
         The `CycleGAN`; call `compile()` (paper defaults) before `fit`.
@@ -347,6 +358,7 @@ def build_cyclegan(
         lambda_cycle_b=lambda_cycle_b,
         lambda_nce=lambda_nce,
         nce_patches=nce_patches,
+        lambda_nce_b=lambda_nce_b,
     )
 
 

@@ -59,6 +59,8 @@ class CycleGANOptions(translation.TranslationDataOptions):
         lambda_identity: identity weight relative to the cycle weights (0.5).
         lambda_nce, nce_patches: a PatchNCE content term per direction (0: none) and
             the positions it draws (256; see `i2i.gans.cyclegan.CycleGAN`).
+        lambda_nce_b: the weight of F's (B -> A) PatchNCE term alone (None:
+            `lambda_nce`; `lambda_nce` then weighs only G's).
         history_size: image history per discriminator (50).
         upsample: the generators' "transpose" convolutions (the paper) or "resize"
             (bilinear 2x + 3x3 convolution: no checkerboard lattice).
@@ -81,6 +83,7 @@ class CycleGANOptions(translation.TranslationDataOptions):
     lambda_identity: float = 0.5
     lambda_nce: float = 0.0
     nce_patches: int = 256
+    lambda_nce_b: float | None = None
     history_size: int = 50
     upsample: Literal["transpose", "resize"] = "transpose"
     cycle_noise: float = 0.0
@@ -191,6 +194,7 @@ class CycleGANTask(translation.TranslationTask):
                 lambda_cycle_b=options.lambda_cycle_b,
                 lambda_nce=options.lambda_nce,
                 nce_patches=options.nce_patches,
+                lambda_nce_b=options.lambda_nce_b,
             )
         except ValueError as error:
             raise training.TrainingError(str(error)) from None
