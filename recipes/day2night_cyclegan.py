@@ -109,6 +109,16 @@ Since then (the new `--lr`, `--beta-1`, `--keep-checkpoints` flags; same quarter
         lights are, 6.89 dB / 0.3409 against 6.85 / 0.2454 without the term). Without
         the noise in front of it, the term was met by invisible differences under an
         all-black night (stopped after 4 epochs)
+    the A1 / B10 run with F's PatchNCE term only (--lambda-nce 0 --lambda-nce-b 1: G
+    no longer asked to keep every day patch recognisable in its night; ~3780 s, two
+    runs sharing the CPU)
+        32.77 dB / 0.9316; 0.500 / -0.007 / 1.9: F still draws a real-looking day map
+        with land where the lights are, but G settles on black (invisible even x4)
+    the same with no A cycle at all (--lambda-cycle 0: G trained only by D_B and by
+    the B cycle, i.e. on F's day versions of real nights)
+        32.51 dB / 0.8768; 0.410 / -0.094 / 3.9: F turns every night into polar ice
+        (white, with the lights as blue-grey dots), so G learns "ice -> lights" and
+        lights the edges of the polar ice on real days
 
 A weaker cycle term lets the generator fall to black; a stronger one makes it hide the
 day image in a haze that D_B sees through. Neither finds the lights; the targets
