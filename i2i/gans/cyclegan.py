@@ -62,7 +62,7 @@ import keras
 from i2i.common import deprecated
 from i2i.gans.gan_model import GANModel
 from i2i.layers import ImageHistory
-from i2i.losses import adversarial_loss, gradient_penalty, l1_loss
+from i2i.losses import PatchNCE, adversarial_loss, gradient_penalty, l1_loss
 
 
 @keras.saving.register_keras_serializable(package="i2i")
@@ -175,18 +175,13 @@ class CycleGAN(GANModel):
         # direction's generator ("a": G's term on real a, "b": F's on real b).
         self.nce_weights = nce_weights
         self.nce = {}
-        if any(weight > 0 for weight in nce_weights.values()):
-            from i2i.losses.patch_nce import PatchNCE
-
-            for side, k, network in (("a", 3, generator_a2b), ("b", 4, generator_b2a)):
-                if nce_weights[side] > 0:
-                    loss = PatchNCE(
-                        network,
-                        num_patches=self.nce_patches,
-                        seed=None if seed is None else seed + k,
-                    )
-                    loss.build()
-                    self.nce[side] = loss
+        for side, k, network in (("a", 3, generator_a2b), ("b", 4, generator_b2a)):
+            if nce_weights[side] > 0:
+                loss = PatchNCE(
+                    network, num_patches=self.nce_patches, seed=None if seed is None else seed + k
+                )
+                loss.build()
+                self.nce[side] = loss
 
     @property
     def generator_variables(self) -> list:
