@@ -63,6 +63,13 @@ def water(day: np.ndarray) -> np.ndarray:
     return rgb[..., 2] >= np.maximum(rgb[..., 0], rgb[..., 1]) + 10
 
 
+def ice(day: np.ndarray) -> np.ndarray:
+    """Polar ice and snow of the Blue Marble map: bright and nearly gray (deserts, the
+    other bright land, are yellow or red)."""
+    rgb = day.astype(np.float64)
+    return (rgb.min(axis=2) > 150) & (np.ptp(rgb, axis=2) < 40)
+
+
 def land_darkness(day: np.ndarray) -> np.ndarray:
     """The "land x darkness" baseline night (see the module doc), uint8 RGB."""
     import cv2

@@ -111,15 +111,34 @@ def test_the_readme_workflow_dataset_train_resume_translate(tmp_path, monkeypatc
         assert written.shape == imageio.read_image(source / names[0]).shape
 
 
-def test_the_readme_recipe_command_parses():
-    (words,) = readme_commands("python recipes/")
-    path = README.parent / words[1]
-    spec = importlib.util.spec_from_file_location("day2night_cyclegan", path)
+def load_recipe(path: Path = README.parent / "recipes" / "day2night_cyclegan.py"):
+    """A recipe script as a module (its `main(argv)` is what `python path ...` runs)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     recipe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipe)
+    return recipe
+
+
+def test_the_readme_recipe_command_parses():
+    (words,) = readme_commands("python recipes/")
+    recipe = load_recipe(README.parent / words[1])
     args = recipe.parse_args(words[2:])
     assert (args.out, args.steps, args.crop) == ("runs/day2night-cyclegan", 3000, 96)
     assert recipe.regions(2048) == {"a": (0, 768), "b": (768, 1536), "heldout": (1536, 2048)}
+
+
+def test_day_tiles_need_land_and_may_leave_out_polar_ice():
+    recipe = load_recipe()
+    tile = np.zeros((32, 32, 3), np.uint8)
+    ocean, ice, desert, forest = (10, 20, 90), (235, 240, 245), (200, 160, 110), (40, 80, 30)
+    for colour, is_ice in ((ice, True), (desert, False), (forest, False)):
+        tile[:] = ocean
+        tile[:, :16] = colour  # half land
+        assert recipe.has_land(tile, 0.25) and not recipe.has_land(tile, 0.75)
+        assert recipe.has_land(tile, 0.25, max_ice=0.4) != is_ice
+    tile[:] = ocean
+    assert not recipe.has_land(tile, 0.25) and not recipe.earth.ice(tile).any()
+    assert recipe.parse_args(["--data", "x", "--max-ice", "0.5"]).max_ice == 0.5
 
 
 @pytest.mark.parametrize("problem", ["unreadable", "too small", "empty domain"])
